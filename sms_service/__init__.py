@@ -1,0 +1,69 @@
+"""sms-screener: a text-message screening service for special-education law offices."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+from rq import Queue
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import health, jobs, webhook
+from .config import load_settings
+from .conversation import ConversationService
+from .engine import load_flows
+from .logs import configure_logging
+from .redis_conn import connect, start_embedded
+from .services import EXTENSION_KEY, Services
+from .store import ConversationStore
+
+#: Twilio's posts are a few KB; refuse anything far larger with 413.
+MAX_CONTENT_LENGTH = 128 * 1024
+FLOW_ID = "screening"
+
+
+def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app: settings, Redis, queue, flow, services, blueprints."""
+    environ = dict(os.environ)
+    environ.update(test_config or {})
+    settings = load_settings(environ)
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
+
+    embedded = None
+    redis_url = settings.redis_url
+    if redis_url is None:
+        redis_url, embedded = start_embedded(settings.var_dir)
+    client = connect(redis_url, decode=True)
+    rq_client = connect(redis_url, decode=False)
+    queue = Queue(jobs.QUEUE_NAME, connection=rq_client)
+
+    flows = load_flows(settings.flows_dir, settings.flow_context())
+    flow = flows[FLOW_ID]
+    store = ConversationStore(client, settings.idle_seconds, settings.retention_seconds)
+    conversations = ConversationService(
+        store, flow, lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id)
+    )
+    app.extensions[EXTENSION_KEY] = Services(
+        settings=settings,
+        redis_url=redis_url,
+        redis=client,
+        rq_redis=rq_client,
+        queue=queue,
+        flow=flow,
+        store=store,
+        conversations=conversations,
+        embedded_server=embedded,
+    )
+
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
+        )
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+    return app

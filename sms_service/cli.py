@@ -1,0 +1,290 @@
+"""The `sms-screener` command: run, chat, worker, flows, purge."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import NoReturn
+from urllib.parse import urlencode
+
+import click
+from flask import Flask
+from twilio.request_validator import RequestValidator
+
+from .config import ConfigError, Settings, load_settings
+from .engine import FlowError, load_flows
+from .logs import mask_phone
+
+Sender = Callable[[str], list[str]]
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"sms-screener: {message}", err=True)
+    sys.exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _app() -> Flask:
+    from . import create_app
+
+    try:
+        return create_app()
+    except (ConfigError, FlowError) as exc:
+        _fail(str(exc))
+
+
+@click.group()
+def main() -> None:
+    """Screen parents by text: a 504 plan or an IEP, and a consultation link."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=5000, show_default=True, envvar="PORT", help="Port to serve on.")
+@click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
+def run(host: str, port: int, web_workers: int) -> None:
+    """Run the whole service here: Redis (embedded unless REDIS_URL), web and worker."""
+    from .redis_conn import start_embedded
+
+    settings = _settings()
+    env = dict(os.environ)
+    embedded = None
+    if settings.redis_url is None:
+        url, embedded = start_embedded(settings.var_dir)
+        env["REDIS_URL"] = url
+    _app()  # fail fast, naming the bad setting or flow, before starting anything
+    web = [
+        sys.executable, "-m", "gunicorn", "--workers", str(web_workers),
+        "--bind", f"{host}:{port}", "--access-logfile", "-",
+        "sms_service:create_app()",
+    ]  # fmt: skip
+    worker = [sys.executable, "-m", "sms_service.cli", "worker"]
+    procs = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]
+    base = f"http://{host}:{port}"
+    mode = "dev mode: texts go to the local outbox" if settings.dev_mode else "Twilio mode"
+    redis_where = "embedded Redis under " + str(settings.var_dir) if embedded else "REDIS_URL"
+    click.echo(
+        f"\nsms-screener is running ({mode}; {redis_where}).\n"
+        f"  webhook:  POST {base}/sms   health: {base}/healthz\n"
+        f"  try it:   .venv/bin/sms-screener chat --url {base}   (in another terminal)\n"
+        "  stop:     Ctrl-C\n"
+    )
+
+    def stop(*_: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    try:
+        while all(proc.poll() is None for proc in procs):
+            time.sleep(0.5)
+        code = next(proc.returncode for proc in procs if proc.poll() is not None) or 1
+        click.echo("sms-screener: a process stopped; stopping the others", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option(
+    "--maintenance-interval",
+    default=30,
+    show_default=True,
+    help="Seconds between checks for jobs that a dead worker left behind.",
+)
+def worker(burst: bool, maintenance_interval: int) -> None:
+    """Run an RQ worker (with its scheduler) on the service's queue."""
+    from rq import Worker
+
+    from .services import get_services
+
+    app = _app()
+    with app.app_context():
+        services = get_services()
+        rq_worker = Worker(
+            [services.queue],
+            connection=services.rq_redis,
+            maintenance_interval=maintenance_interval,
+        )
+        rq_worker.work(with_scheduler=True, burst=burst)
+
+
+def _in_process_sender(phone: str) -> Sender:
+    # The terminal is the phone's screen here: keep the service's info logs off it.
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    app = _app()
+    client = app.test_client()
+    token = os.environ.get("TWILIO_AUTH_TOKEN")
+
+    def send(body: str) -> list[str]:
+        form = _form(phone, body)
+        headers = {}
+        if token:
+            headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(
+                "http://localhost/sms", form
+            )
+        response = client.post("/sms", data=form, headers=headers)
+        if response.status_code != 200:
+            _fail(f"the service answered HTTP {response.status_code}")
+        return _twiml_messages(response.get_data(as_text=True))
+
+    return send
+
+
+def _url_sender(phone: str, base_url: str) -> Sender:
+    token = os.environ.get("TWILIO_AUTH_TOKEN")
+    endpoint = base_url.rstrip("/") + "/sms"
+    public = os.environ.get("PUBLIC_BASE_URL")
+    signed_url = public.rstrip("/") + "/sms" if public else endpoint
+
+    def send(body: str) -> list[str]:
+        form = _form(phone, body)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if token:
+            validator = RequestValidator(token)
+            headers["X-Twilio-Signature"] = validator.compute_signature(signed_url, form)
+        request = urllib.request.Request(  # noqa: S310 (the URL is the operator's own)
+            endpoint, data=urlencode(form).encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                return _twiml_messages(response.read().decode())
+        except urllib.error.HTTPError as exc:
+            _fail(f"{endpoint} answered HTTP {exc.code}")
+        except urllib.error.URLError as exc:
+            _fail(f"cannot reach {endpoint}: {exc.reason} (is `sms-screener run` running?)")
+
+    return send
+
+
+def _form(phone: str, body: str) -> dict[str, str]:
+    return {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+15550100000",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def _twiml_messages(xml: str) -> list[str]:
+    root = ET.fromstring(xml)  # noqa: S314 (our own service's reply)
+    return [el.text or "" for el in root.iter("Message")]
+
+
+@main.command()
+@click.option("--phone", default=None, help="The parent's number (default: a new test number).")
+@click.option("--lang", type=click.Choice(["en", "es"]), default=None, help="Start in a language.")
+@click.option("--url", default=None, help="A running server's base URL (default: in-process).")
+def chat(phone: str | None, lang: str | None, url: str | None) -> None:
+    """Be a parent's phone in this terminal: type texts, read the replies."""
+    opening: str | None = None
+    if phone is None:
+        # 555-01XX numbers are reserved for fiction: no real family gets these texts.
+        phone = f"+1555010{random.randint(0, 9999):04d}"
+        opening = "HOLA" if lang == "es" else "Hi"
+    elif lang is not None:
+        opening = "HOLA" if lang == "es" else "ENGLISH"
+    send = _url_sender(phone, url) if url else _in_process_sender(phone)
+    click.echo(f"Texting as {phone}. Type a reply and press Enter; Ctrl-D quits.\n")
+
+    def exchange(body: str) -> None:
+        replies = send(body)
+        if not replies:
+            click.secho("  (no reply)", dim=True)
+        for text in replies:
+            click.secho(f"  office > {text}", fg="cyan")
+        click.echo()
+
+    if opening is not None:
+        click.echo(f"  you    > {opening}")
+        exchange(opening)
+    while True:
+        try:
+            body = input("  you    > ")
+        except EOFError:
+            click.echo()
+            return
+        exchange(body)
+
+
+@main.group()
+def flows() -> None:
+    """Check the screening flows."""
+
+
+@flows.command("check")
+@click.option("--quiet", is_flag=True, help="Print only the texts over budget.")
+def flows_check(quiet: bool) -> None:
+    """Validate every flow and count each text's SMS segments against its budget."""
+    from .flowcheck import check_flow
+
+    settings = _settings()
+    try:
+        loaded = load_flows(settings.flows_dir, settings.flow_context())
+    except FlowError as exc:
+        click.echo(f"FAIL {exc}", err=True)
+        sys.exit(1)
+    over = 0
+    for flow_id, flow in loaded.items():
+        click.echo(f"flow {flow_id} (version {flow.version}): {len(flow.questions)} questions")
+        click.echo(f"  {'text':<34} {'lang':<4} {'encoding':<8} {'chars':>5} {'segs':>4}")
+        for item in check_flow(flow):
+            if not item.ok:
+                over += 1
+            if quiet and item.ok:
+                continue
+            mark = "" if item.ok else f"  OVER BUDGET ({item.budget})"
+            click.echo(
+                f"  {item.name:<34} {item.language:<4} {item.count.encoding:<8} "
+                f"{item.count.units:>5} {item.count.segments:>4}{mark}"
+            )
+    if over:
+        click.echo(f"FAIL {over} text(s) over their segment budget", err=True)
+        sys.exit(1)
+    click.echo("OK every text is within its segment budget")
+
+
+@main.command()
+@click.option("--phone", required=True, help="The family's number, as it texted us.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(phone: str, yes: bool) -> None:
+    """Delete one family's conversation and screening (their opt-out is kept)."""
+    from .services import get_services
+
+    if not yes:
+        click.confirm(f"Delete every record of {mask_phone(phone)}?", abort=True)
+    app = _app()
+    with app.app_context():
+        deleted = get_services().store.purge(phone)
+    click.echo(f"deleted {deleted} record(s) of {mask_phone(phone)}")
+
+
+if __name__ == "__main__":
+    main()

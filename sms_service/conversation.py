@@ -1,0 +1,145 @@
+"""Apply one inbound text: dedupe, per-phone lock, load, engine, save, hand off.
+
+This is the one place where the pure engine meets Redis and the job queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import Event, Flow, State, Status, advance, completed_answers, new_state
+from .logs import mask_phone
+from .store import ClaimStatus, ConversationStore, OptChange
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One text from a parent, as the provider delivered it."""
+
+    message_sid: str
+    phone: str
+    to: str
+    body: str
+    num_media: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: tuple[str, ...]
+    #: A retried delivery: nothing was applied, the first reply is given again.
+    duplicate: bool = False
+
+
+class PhoneBusyError(RuntimeError):
+    """The phone's other texts held its lock longer than we may wait."""
+
+
+class ConversationService:
+    """Applies inbound texts to conversations, one at a time per phone."""
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        flow: Flow,
+        enqueue_evaluation: Callable[[str], None],
+        clock: Callable[[], float] = time.time,
+        lock_wait_seconds: float = 8.0,
+    ) -> None:
+        self.store = store
+        self.flow = flow
+        self._enqueue_evaluation = enqueue_evaluation
+        self._clock = clock
+        self._lock_wait = lock_wait_seconds
+
+    def handle(self, message: InboundMessage) -> Outcome:
+        """Apply a text exactly once and return the replies to send back."""
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + self._lock_wait
+        pause = 0.002
+        while True:
+            claim = self.store.begin(message.phone, message.message_sid, token)
+            if claim.status is ClaimStatus.DONE:
+                return Outcome(claim.replies, duplicate=True)
+            if claim.status is ClaimStatus.OK:
+                outcome = self._apply(message, token, claim.state, claim.opted_out)
+                if outcome is not None:
+                    return outcome
+                log.warning("lock lost for %s; applying again", mask_phone(message.phone))
+            if time.monotonic() > deadline:
+                raise PhoneBusyError(f"phone {mask_phone(message.phone)} stayed locked")
+            # Jittered backoff so texts racing for one phone do not retry in lockstep.
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.05)
+
+    def _apply(
+        self, message: InboundMessage, token: str, state: State | None, opted_out: bool
+    ) -> Outcome | None:
+        now = self._clock()
+        if state is None or now - state.updated_at > self.store.idle_seconds:
+            state = new_state(uuid.uuid4().hex, message.phone, now, self.flow)
+        # The opt-out key outlives conversations: it, not the saved state, is the truth.
+        state.opted_out = opted_out
+        was_completed = state.status is Status.COMPLETED
+        try:
+            step = advance(self.flow, state, message.body, now)
+        except Exception:
+            self.store.abort(message.phone, message.message_sid, token)
+            raise
+        new = step.state
+        if Event.RESTARTED in step.events and was_completed:
+            # The finished screening keeps its id (its evaluation is under way).
+            new.conversation_id = uuid.uuid4().hex
+        opt_change = OptChange.NONE
+        if Event.OPTED_OUT in step.events:
+            opt_change = OptChange.OUT
+        elif Event.OPTED_IN in step.events:
+            opt_change = OptChange.IN
+        completed = Event.COMPLETED in step.events
+        saved = self.store.commit(
+            token,
+            message.message_sid,
+            new,
+            step.replies,
+            opt_change,
+            now,
+            screening=self._screening_record(new, now) if completed else None,
+        )
+        if not saved:
+            return None
+        log.info(
+            "text from %s applied: step=%s events=%s replies=%d",
+            mask_phone(message.phone),
+            new.current or new.status.value,
+            ",".join(e.value for e in step.events),
+            len(step.replies),
+        )
+        if completed:
+            self._hand_off(new.conversation_id)
+        return Outcome(step.replies)
+
+    def _screening_record(self, state: State, now: float) -> dict[str, Any]:
+        return {
+            "conversation_id": state.conversation_id,
+            "phone": state.phone,
+            "language": state.language,
+            "answers": completed_answers(self.flow, state),
+            "flow_id": self.flow.flow_id,
+            "flow_version": self.flow.version,
+            "started_at": state.started_at,
+            "completed_at": now,
+        }
+
+    def _hand_off(self, conversation_id: str) -> None:
+        try:
+            self._enqueue_evaluation(conversation_id)
+        except Exception:
+            # The screening is saved in the pending set; the worker's sweep enqueues it.
+            log.exception("could not enqueue evaluation of %s", conversation_id)

@@ -1,0 +1,269 @@
+"""The pure flow engine: one inbound text in, the next state and the replies out."""
+
+from __future__ import annotations
+
+import copy
+
+from .answers import Invalid, Reason, normalize, read_answer
+from .keywords import Keyword, classify
+from .model import (
+    LANG_STEP,
+    LANGUAGES,
+    NEW_STEP,
+    AnswerValue,
+    Event,
+    Flow,
+    Question,
+    State,
+    Status,
+    Step,
+)
+
+#: Invalid replies in a row after which a question that accepts "not sure" records it.
+UNSURE_AFTER = 3
+#: Invalid replies in a row after which the re-ask mentions HELP.
+HELP_AFTER = 2
+
+_REASON_MESSAGES = {
+    Reason.GRADE: "grade_not_age",
+    Reason.TWO_NUMBERS: "two_numbers",
+    Reason.OUT_OF_RANGE: "out_of_range",
+    Reason.TWO_ANSWERS: "two_answers",
+}
+
+
+def new_state(conversation_id: str, phone: str, now: float, flow: Flow) -> State:
+    """Return the state of a conversation that has not begun."""
+    return State(
+        conversation_id=conversation_id,
+        phone=phone,
+        started_at=now,
+        updated_at=now,
+        flow_version=flow.version,
+    )
+
+
+def next_question(flow: Flow, answers: dict[str, AnswerValue]) -> Question | None:
+    """Return the first question still to ask, or None when all are answered."""
+    for q in flow.questions:
+        if q.key in answers:
+            continue
+        if all(answers.get(ref) in codes for ref, codes in q.ask_if.items()):
+            return q
+    return None
+
+
+def completed_answers(flow: Flow, state: State) -> dict[str, AnswerValue]:
+    """Return the answers of a finished conversation, in flow order."""
+    return {q.key: state.answers[q.key] for q in flow.questions if q.key in state.answers}
+
+
+def advance(flow: Flow, state: State, text: str, now: float) -> Step:
+    """Apply one inbound text to a conversation."""
+    s = copy.deepcopy(state)
+    s.inbound_count += 1
+    s.updated_at = now
+    _reconcile(flow, s)
+    keyword = classify(text, flow.keywords, s.opted_out)
+
+    if s.opted_out:
+        if keyword is Keyword.START:
+            s.opted_out = False
+            return _step(s, _resume(flow, s, welcome=True), Event.OPTED_IN)
+        # After an opt-out nothing is sent, whatever the text, until START.
+        return _step(s, (), Event.IGNORED)
+    if keyword is Keyword.STOP:
+        # The carrier confirms a STOP itself; we send nothing.
+        s.opted_out = True
+        return _step(s, (), Event.OPTED_OUT)
+    if keyword is Keyword.REVOKE:
+        s.opted_out = True
+        return _step(s, (flow.message("revoke_confirm", s.language),), Event.OPTED_OUT)
+    if keyword is Keyword.START:
+        return _step(s, _resume(flow, s, welcome=False))
+    if keyword is Keyword.HELP:
+        return _step(s, (flow.message("help", s.language),), Event.HELP)
+    if keyword is Keyword.HINT:
+        return _step(s, (_hint(flow, s),), Event.HINT)
+    if keyword is Keyword.RESTART:
+        return _restart(flow, s)
+    if keyword is Keyword.BACK:
+        return _back(flow, s)
+    if keyword in (Keyword.SPANISH, Keyword.ENGLISH):
+        return _switch_language(flow, s, "es" if keyword is Keyword.SPANISH else "en")
+
+    if s.status is Status.COMPLETED:
+        return _step(s, (flow.message("finished", s.language),))
+    if s.current == NEW_STEP:
+        return _start(flow, s)
+    # A yes-word is an answer to a yes/no question; elsewhere a reserved word is never one,
+    # and "yes" only counts as START while opted out (handled above).
+    return _answer(flow, s, text)
+
+
+def _step(state: State, replies: tuple[str, ...], *events: Event) -> Step:
+    return Step(state=state, replies=replies, events=events)
+
+
+def _prompt(flow: Flow, state: State) -> str:
+    question = flow.question(state.current)
+    assert question is not None, state.current
+    return question.prompt[state.language]
+
+
+def _hint(flow: Flow, state: State) -> str:
+    if state.status is Status.COMPLETED or state.current == NEW_STEP:
+        return flow.message("no_hint", state.language)
+    question = flow.question(state.current)
+    assert question is not None, state.current
+    return question.hint[state.language]
+
+
+def _start(flow: Flow, state: State) -> Step:
+    state.current = LANG_STEP
+    return _step(
+        state,
+        (flow.message("intro", state.language), _prompt(flow, state)),
+        Event.STARTED,
+    )
+
+
+def _resume(flow: Flow, state: State, welcome: bool) -> tuple[str, ...]:
+    """Say where the conversation stands after START."""
+    lang = state.language
+    if state.status is Status.COMPLETED:
+        if welcome:
+            return (flow.message("resubscribed_finished", lang),)
+        return (flow.message("finished", lang),)
+    if state.current == NEW_STEP:
+        state.current = LANG_STEP
+        return (flow.message("intro", lang), _prompt(flow, state))
+    if welcome:
+        return (flow.message("resubscribed", lang), _prompt(flow, state))
+    return (_prompt(flow, state),)
+
+
+def _first_question(flow: Flow, state: State) -> None:
+    first = next_question(flow, state.answers)
+    assert first is not None, "a flow has at least one question"
+    state.current = first.key
+    state.invalid_count = 0
+
+
+def _restart(flow: Flow, state: State) -> Step:
+    state.answers = {}
+    state.history = []
+    state.status = Status.ACTIVE
+    if state.current in (NEW_STEP, LANG_STEP):
+        return _start(flow, state)
+    _first_question(flow, state)
+    return _step(
+        state,
+        (flow.message("restarting", state.language), _prompt(flow, state)),
+        Event.RESTARTED,
+    )
+
+
+def _back(flow: Flow, state: State) -> Step:
+    lang = state.language
+    if state.status is Status.COMPLETED:
+        return _step(state, (flow.message("finished", lang),))
+    if state.current == NEW_STEP:
+        return _start(flow, state)
+    state.invalid_count = 0
+    if state.history:
+        key = state.history.pop()
+        state.answers.pop(key, None)
+        state.current = key
+        return _step(state, (_prompt(flow, state),), Event.WENT_BACK)
+    if state.current == LANG_STEP:
+        return _step(state, (_prompt(flow, state),))
+    return _step(state, (flow.message("first_question", lang), _prompt(flow, state)))
+
+
+def _switch_language(flow: Flow, state: State, language: str) -> Step:
+    state.language = language
+    if state.status is Status.COMPLETED:
+        return _step(state, (flow.message("finished", language),), Event.LANGUAGE_CHANGED)
+    if state.current in (NEW_STEP, LANG_STEP):
+        # HOLA as the first text (or at the language question) skips the language question.
+        intro = (flow.message("intro", language),) if state.current == NEW_STEP else ()
+        _first_question(flow, state)
+        return _step(state, (*intro, _prompt(flow, state)), Event.STARTED, Event.LANGUAGE_CHANGED)
+    return _step(state, (_prompt(flow, state),), Event.LANGUAGE_CHANGED)
+
+
+def _answer(flow: Flow, state: State, text: str) -> Step:
+    question = flow.question(state.current)
+    assert question is not None, state.current
+    lang = state.language
+    if not normalize(text):
+        # An empty text or a photo: ask again, without counting it as a wrong answer.
+        return _step(state, (question.prompt[lang], question.hint[lang]))
+    reading = read_answer(question, text, flow.vocabulary)
+    if isinstance(reading, Invalid):
+        return _invalid(flow, state, question, reading)
+    return _record(flow, state, question, reading.value, ())
+
+
+def _invalid(flow: Flow, state: State, question: Question, reading: Invalid) -> Step:
+    lang = state.language
+    state.invalid_count += 1
+    if question.unsure_code and state.invalid_count >= UNSURE_AFTER:
+        note = (flow.message("unsure_recorded", lang),)
+        return _record(flow, state, question, question.unsure_code, note)
+    lead = flow.message(_REASON_MESSAGES.get(reading.reason, "sorry"), lang)
+    parts = [lead, question.hint[lang]]
+    if state.invalid_count >= HELP_AFTER:
+        parts.append(flow.message("help_tip", lang))
+    return _step(state, (" ".join(parts),), Event.INVALID)
+
+
+def _record(
+    flow: Flow, state: State, question: Question, value: AnswerValue, lead: tuple[str, ...]
+) -> Step:
+    state.invalid_count = 0
+    if question.key == LANG_STEP:
+        assert isinstance(value, str) and value in LANGUAGES
+        state.language = value
+        _first_question(flow, state)
+        return _step(state, (*lead, _prompt(flow, state)), Event.LANGUAGE_CHANGED)
+    state.answers[question.key] = value
+    if question.key in state.history:
+        state.history.remove(question.key)
+    state.history.append(question.key)
+    upcoming = next_question(flow, state.answers)
+    if upcoming is None:
+        state.status = Status.COMPLETED
+        state.current = NEW_STEP
+        reply = (*lead, flow.message("reviewing", state.language))
+        return _step(state, reply, Event.ANSWERED, Event.COMPLETED)
+    state.current = upcoming.key
+    return _step(state, (*lead, upcoming.prompt[state.language]), Event.ANSWERED)
+
+
+def _reconcile(flow: Flow, state: State) -> None:
+    """Fit a conversation begun under an older version of the flow to this one."""
+    if state.flow_version == flow.version:
+        return
+    state.flow_version = flow.version
+    if state.language not in LANGUAGES:
+        state.language = "en"
+    if state.status is Status.COMPLETED:
+        return
+    kept: dict[str, AnswerValue] = {}
+    for key, value in state.answers.items():
+        question = flow.question(key)
+        if question is not None and key != LANG_STEP and question.valid_value(value):
+            kept[key] = value
+    state.answers = kept
+    state.history = [k for k in state.history if k in kept]
+    if state.current in (NEW_STEP, LANG_STEP):
+        return
+    if flow.question(state.current) is None or state.current in kept:
+        upcoming = next_question(flow, kept)
+        # Every question already answered: ask the last one again rather than guess.
+        state.current = upcoming.key if upcoming else flow.questions[-1].key
+        if upcoming is None:
+            kept.pop(state.current, None)
+        state.invalid_count = 0

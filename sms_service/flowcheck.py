@@ -1,0 +1,53 @@
+"""Measure every text a flow can send against its SMS segment budget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .engine.model import LANGUAGES, Flow, Question, QuestionKind
+from .segments import SegmentCount, count_segments
+
+
+@dataclass(frozen=True)
+class MessageCheck:
+    name: str
+    language: str
+    text: str
+    count: SegmentCount
+    budget: int
+
+    @property
+    def ok(self) -> bool:
+        return self.count.segments <= self.budget
+
+
+def _leads(question: Question) -> tuple[str, ...]:
+    """Return the message names that can open a re-ask of this question."""
+    if question.kind is QuestionKind.NUMBER:
+        return ("sorry", "grade_not_age", "two_numbers", "out_of_range")
+    return ("sorry", "two_answers")
+
+
+def check_flow(flow: Flow) -> list[MessageCheck]:
+    """Return one check per text the flow can send, in every language."""
+    return list(_texts(flow))
+
+
+def _texts(flow: Flow) -> Iterator[MessageCheck]:
+    def check(name: str, language: str, text: str) -> MessageCheck:
+        budget = flow.segment_budget.get(name.split(":", 1)[0], 1)
+        return MessageCheck(name, language, text, count_segments(text), budget)
+
+    for name in flow.messages:
+        for language in LANGUAGES:
+            yield check(name, language, flow.message(name, language))
+    for question in (flow.language_question, *flow.questions):
+        for language in LANGUAGES:
+            prompt, hint = question.prompt[language], question.hint[language]
+            yield check(f"{question.key}:prompt", language, prompt)
+            yield check(f"{question.key}:hint", language, hint)
+            tip = flow.message("help_tip", language)
+            for lead in _leads(question):
+                text = f"{flow.message(lead, language)} {hint} {tip}"
+                yield check(f"{question.key}:reask:{lead}", language, text)

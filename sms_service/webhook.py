@@ -1,0 +1,102 @@
+"""The provider's webhook: verify, parse, hand to the conversation service, answer TwiML."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Response, abort, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
+
+from .config import Settings
+from .conversation import InboundMessage, PhoneBusyError
+from .logs import mask_phone
+from .services import get_services
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhook", __name__)
+
+#: Longest From we accept; E.164 is at most 16 characters, short codes and other ids less.
+MAX_PHONE_LENGTH = 64
+
+
+@bp.post("/sms")
+def inbound_sms() -> Response:
+    """Apply one inbound text and reply with TwiML."""
+    services = get_services()
+    verify_signature(services.settings)
+    message = parse_inbound(request.form)
+    started = time.perf_counter()
+    try:
+        outcome = services.conversations.handle(message)
+    except PhoneBusyError:
+        log.error(
+            "inbound %s from %s: phone stayed locked",
+            message.message_sid,
+            mask_phone(message.phone),
+        )
+        return Response("busy, retry", status=503, headers={"Retry-After": "1"})
+    log.info(
+        "inbound %s from %s: %d replies%s in %.1f ms",
+        message.message_sid,
+        mask_phone(message.phone),
+        len(outcome.replies),
+        " (retried delivery)" if outcome.duplicate else "",
+        (time.perf_counter() - started) * 1000,
+    )
+    log.debug("inbound %s body=%r", message.message_sid, message.body)
+    return twiml(outcome.replies)
+
+
+def twiml(replies: tuple[str, ...]) -> Response:
+    """Render replies as a TwiML response (no <Message> when there is nothing to say)."""
+    response = MessagingResponse()
+    for text in replies:
+        response.message(text)
+    return Response(str(response), mimetype="text/xml")
+
+
+def parse_inbound(form: MultiDict[str, str]) -> InboundMessage:
+    """Turn the provider's form into a message; 400 when a required field is missing."""
+    sid = form.get("MessageSid", "").strip() or form.get("SmsSid", "").strip()
+    phone = form.get("From", "").strip()
+    missing = [name for name, value in (("MessageSid", sid), ("From", phone)) if not value]
+    if missing:
+        abort(400, description=f"missing form field(s): {', '.join(missing)}")
+    if len(phone) > MAX_PHONE_LENGTH or len(sid) > MAX_PHONE_LENGTH:
+        abort(400, description="From or MessageSid is too long")
+    try:
+        num_media = int(form.get("NumMedia", "0") or 0)
+    except ValueError:
+        num_media = 0
+    return InboundMessage(
+        message_sid=sid,
+        phone=phone,
+        to=form.get("To", ""),
+        body=form.get("Body", ""),
+        num_media=num_media,
+    )
+
+
+def public_url(settings: Settings) -> str:
+    """Return the URL the provider called, as it saw it (behind proxies too)."""
+    if settings.public_base_url:
+        query = request.query_string.decode("latin-1")
+        return settings.public_base_url + request.path + (f"?{query}" if query else "")
+    return request.url
+
+
+def verify_signature(settings: Settings) -> None:
+    """Abort with 403 unless the request carries a valid X-Twilio-Signature."""
+    token = settings.twilio_auth_token
+    if token is None:
+        return  # dev mode: no provider, nothing to verify against
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(token)
+    params = request.form.to_dict(flat=True)
+    if not signature or not validator.validate(public_url(settings), params, signature):
+        log.warning("rejected %s %s: bad or missing signature", request.method, request.path)
+        abort(403)

