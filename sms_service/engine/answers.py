@@ -16,6 +16,7 @@ _T = TypeVar("_T")
 
 
 def _words(text: str) -> frozenset[str]:
+    """Return the set of space-separated words in text."""
     return frozenset(text.split())
 
 
@@ -33,11 +34,15 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True)
 class Answer:
+    """A reply read as an answer: an age, a code, or a list of codes."""
+
     value: AnswerValue
 
 
 @dataclass(frozen=True)
 class Invalid:
+    """A reply to ask again about, and why."""
+
     reason: Reason
 
 
@@ -72,8 +77,10 @@ _LEAD_INS = _words(
 _WORD_LETTERS = _words("a e i o u y")
 #: Common words spelt only with choice letters; they are never joined letters.
 _NOT_JOINED = _words(
-    "ad be bed bead bad cab dab cad dec deb ace aced abed bade dace ced ed de da ca ba bc"
+    "ad be bed bead bad cab dab cad dec deb ace aced abed bade dace ced ed de da bc"
 )
+#: Choice words no article stands before: "A none" is letter A and "none", two answers.
+_NOT_AFTER_ARTICLE = _NEGATORS | _words("no none nothing nope nah nada ninguno ninguna ningun")
 #: Words between an article "a" and the choice words it belongs to ("a la escuela publica").
 _ARTICLES = _words("la el las los una un the an en de del")
 
@@ -108,17 +115,20 @@ _Span: TypeAlias = tuple[int, int]
 
 def normalize(text: str) -> str:
     """Return text lower-cased, without accents or punctuation, "&" kept, spaces collapsed."""
-    lowered = text.translate(_APOSTROPHES).lower()
     out: list[str] = []
-    for ch in unicodedata.normalize("NFKD", lowered):
-        if unicodedata.category(ch) == "Mn":
-            continue
-        if ch.isalnum():
-            out.append(ch)
-        elif ch == "&":
-            out.append(" & ")
-        else:
+    for char in text.translate(_APOSTROPHES).lower():
+        if unicodedata.category(char) == "No":
+            # "9½" is 9 and a half, not 91 and 2: a vulgar fraction stands apart.
             out.append(" ")
+        for ch in unicodedata.normalize("NFKD", char):
+            if unicodedata.category(ch) == "Mn":
+                continue
+            if ch.isalnum():
+                out.append(ch)
+            elif ch == "&":
+                out.append(" & ")
+            else:
+                out.append(" ")
     return " ".join("".join(out).split())
 
 
@@ -206,6 +216,7 @@ def _find_unsure(matcher: _Matcher, vocabulary: Vocabulary) -> bool | None:
 
 
 def _read_yesno(question: Question, tokens: list[str], vocabulary: Vocabulary) -> Reading:
+    """Read yes, no or not sure; the first word decides, a later opposite word voids it."""
     if tuple(tokens[:2]) in _AMBIGUOUS_STARTS:
         return Invalid(Reason.UNCLEAR)
     matcher = _Matcher(tokens)
@@ -221,6 +232,9 @@ def _read_yesno(question: Question, tokens: list[str], vocabulary: Vocabulary) -
     if matcher.free(0) and tokens[0] in letters:
         matcher.taken[0] = True
         found.append(((0, 1), letters[tokens[0]]))
+        if any(letters.get(t, letters[tokens[0]]) != letters[tokens[0]] for t in tokens[1:]):
+            # "Y/N", "S o N": the prompt's options copied back, no answer in them.
+            return Invalid(Reason.TWO_ANSWERS)
     answers = {code for _, code in found} | ({"unsure"} if unsure else set())
     if len(answers) > 1 or matcher.crossed(longer, found):
         return Invalid(Reason.TWO_ANSWERS)
@@ -237,12 +251,14 @@ def _read_yesno(question: Question, tokens: list[str], vocabulary: Vocabulary) -
 
 
 def _unsure(question: Question) -> Reading:
+    """Return the question's "not sure" code, or why it has none."""
     if question.unsure_code is None:
         return Invalid(Reason.UNSURE_NOT_ALLOWED)
     return Answer(question.unsure_code)
 
 
 def _read_choices(question: Question, tokens: list[str], vocabulary: Vocabulary) -> Reading:
+    """Read choices given by letter or by word; letters and words must agree."""
     matcher = _Matcher(tokens)
     unsure = _find_unsure(matcher, vocabulary)
     if unsure is None:
@@ -318,7 +334,7 @@ class _Letters:
             j = letter_at[0] + 1
             while matcher.free(j) and tokens[j] in _ARTICLES:
                 j += 1
-            if j in phrase_starts:
+            if j in phrase_starts and tokens[j] not in _NOT_AFTER_ARTICLE:
                 picked = []
         self.codes = {c.code for c in picked}
         #: Letters later in the text ("I think B", "B ... actually C"): too loose to trust.
@@ -328,6 +344,7 @@ class _Letters:
         )
 
     def _letters_of(self, token: str) -> list[Choice]:
+        """Return the choices a token names as one letter or as joined letters ("ab")."""
         single = self._by_letter.get(token)
         if single is not None:
             return [single]
@@ -339,6 +356,7 @@ class _Letters:
 
 
 def _read_number(question: Question, tokens: list[str], vocabulary: Vocabulary) -> Reading:
+    """Read one age in whole years, from digits or number words, months rounded down."""
     matcher = _Matcher(tokens)
     unsure = _find_unsure(matcher, vocabulary)
     if unsure is None:
@@ -387,7 +405,7 @@ def _numbers(matcher: _Matcher, vocabulary: Vocabulary) -> list[tuple[int, str]]
             return reading
         numbers.append(reading)
     units = _YEAR_WORDS | set(vocabulary.month_words)
-    word_numbers = [(w, v) for w, v in _number_phrases(tuple(vocabulary.numbers.items()))]
+    word_numbers = _number_phrases(tuple(vocabulary.numbers.items()))
     for (start, end), value in matcher.claim(word_numbers):
         article = end - start == 1 and tokens[start] in _ARTICLE_ONES
         if not article or (end < len(tokens) and tokens[end] in units):
@@ -405,6 +423,7 @@ def _numbers(matcher: _Matcher, vocabulary: Vocabulary) -> list[tuple[int, str]]
 
 @lru_cache(maxsize=16)
 def _number_phrases(items: tuple[tuple[str, int], ...]) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """Split number words ("twenty one") into tokens."""
     return tuple((split, v) for w, v in items if (split := tuple(normalize(w).split())))
 
 

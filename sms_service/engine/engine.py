@@ -63,7 +63,7 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
     s = copy.deepcopy(state)
     s.inbound_count += 1
     s.updated_at = now
-    _reconcile(flow, s)
+    moved = _reconcile(flow, s)
     keyword = classify(text, flow.keywords, s.opted_out)
 
     if s.opted_out:
@@ -96,6 +96,10 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
         return _step(s, (flow.message("finished", s.language),))
     if s.current == NEW_STEP:
         return _start(flow, s)
+    if moved:
+        # The flow changed under this conversation: the text answered a question that is
+        # gone or changed, so ask the one now due instead of guessing.
+        return _step(s, (_prompt(flow, s),))
     # A yes-word is an answer to a yes/no question; elsewhere a reserved word is never one,
     # and "yes" only counts as START while opted out (handled above).
     return _answer(flow, s, text)
@@ -151,10 +155,11 @@ def _first_question(flow: Flow, state: State) -> None:
 
 
 def _restart(flow: Flow, state: State) -> Step:
+    was_completed = state.status is Status.COMPLETED
     state.answers = {}
     state.history = []
     state.status = Status.ACTIVE
-    if state.current in (NEW_STEP, LANG_STEP):
+    if state.current in (NEW_STEP, LANG_STEP) and not was_completed:
         return _start(flow, state)
     _first_question(flow, state)
     return _step(
@@ -242,15 +247,15 @@ def _record(
     return _step(state, (*lead, upcoming.prompt[state.language]), Event.ANSWERED)
 
 
-def _reconcile(flow: Flow, state: State) -> None:
-    """Fit a conversation begun under an older version of the flow to this one."""
+def _reconcile(flow: Flow, state: State) -> bool:
+    """Fit a conversation begun under an older flow to this one; tell if its question moved."""
     if state.flow_version == flow.version:
-        return
+        return False
     state.flow_version = flow.version
     if state.language not in LANGUAGES:
         state.language = "en"
     if state.status is Status.COMPLETED:
-        return
+        return False
     kept: dict[str, AnswerValue] = {}
     for key, value in state.answers.items():
         question = flow.question(key)
@@ -259,11 +264,13 @@ def _reconcile(flow: Flow, state: State) -> None:
     state.answers = kept
     state.history = [k for k in state.history if k in kept]
     if state.current in (NEW_STEP, LANG_STEP):
-        return
-    if flow.question(state.current) is None or state.current in kept:
-        upcoming = next_question(flow, kept)
-        # Every question already answered: ask the last one again rather than guess.
-        state.current = upcoming.key if upcoming else flow.questions[-1].key
-        if upcoming is None:
-            kept.pop(state.current, None)
-        state.invalid_count = 0
+        return False
+    upcoming = next_question(flow, kept)
+    if upcoming is not None and upcoming.key == state.current:
+        return False
+    # Every question already answered: ask the last one again rather than guess.
+    state.current = upcoming.key if upcoming else flow.questions[-1].key
+    if upcoming is None:
+        kept.pop(state.current, None)
+    state.invalid_count = 0
+    return True
