@@ -101,7 +101,7 @@ def make_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str, s
 
 def signed_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str, str]:
     """Return settings for an app with provider credentials (signatures required)."""
-    return make_config(
+    config = make_config(
         redis_url,
         tmp_path,
         TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID,
@@ -110,8 +110,9 @@ def signed_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str,
         SECRET_KEY="test-secret-key",
         CONSULTATION_URL="https://example.org/book",
         OFFICE_PHONE="555-0100",
-        **overrides,
     )
+    config.update(overrides)
+    return config
 
 
 @pytest.fixture
