@@ -121,6 +121,7 @@ def worker(burst: bool, maintenance_interval: int) -> None:
     """Run an RQ worker (with its scheduler) on the service's queue."""
     from rq import Worker
 
+    from .jobs import schedule_sweep, sweep_pending_evaluations
     from .services import get_services
 
     app = _app()
@@ -131,6 +132,10 @@ def worker(burst: bool, maintenance_interval: int) -> None:
             connection=services.rq_redis,
             maintenance_interval=maintenance_interval,
         )
+        if burst:
+            sweep_pending_evaluations()
+        else:
+            schedule_sweep(services.queue)
         rq_worker.work(with_scheduler=True, burst=burst)
 
 

@@ -141,5 +141,5 @@ class ConversationService:
         try:
             self._enqueue_evaluation(conversation_id)
         except Exception:
-            # The screening is saved in the pending set; the worker's sweep enqueues it.
+            # The screening is saved in the pending set: jobs.sweep_pending_evaluations enqueues it.
             log.exception("could not enqueue evaluation of %s", conversation_id)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
+from typing import cast
 
 from rq import Queue, Retry
 
@@ -15,6 +18,10 @@ QUEUE_NAME = "sms-screener"
 #: Failed jobs stay inspectable for a month.
 FAILURE_TTL_SECONDS = 30 * 86400
 EVALUATE_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
+SWEEP_JOB_ID = "sweep-pending-evaluations"
+SWEEP_EVERY = timedelta(seconds=60)
+#: A completed screening with no job this long after completion lost its enqueue.
+SWEEP_GRACE_SECONDS = 30
 
 
 def evaluation_job_id(conversation_id: str) -> str:
@@ -45,3 +52,34 @@ def evaluate_screening(conversation_id: str) -> str:
     services.redis.zrem(keys.PENDING_EVALUATIONS, conversation_id)
     log.info("screening %s received for evaluation", conversation_id)
     return "received"
+
+
+def schedule_sweep(queue: Queue) -> None:
+    """Schedule the next sweep; its fixed job id keeps one sweep chain per queue."""
+    queue.enqueue_in(
+        SWEEP_EVERY,
+        sweep_pending_evaluations,
+        job_id=SWEEP_JOB_ID,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        description="sweep_pending_evaluations",
+    )
+
+
+def sweep_pending_evaluations() -> int:
+    """Enqueue completed screenings whose evaluation job was lost; then schedule the next sweep.
+
+    A web process that saved a completed screening but died before enqueuing its job leaves it
+    in the pending set with no job: no lead is lost, it is picked up here.
+    """
+    services = get_services()
+    cutoff = time.time() - SWEEP_GRACE_SECONDS
+    requeued = 0
+    due = services.redis.zrangebyscore(keys.PENDING_EVALUATIONS, "-inf", cutoff)
+    for conversation_id in cast(list[str], due):
+        if services.queue.fetch_job(evaluation_job_id(conversation_id)) is None:
+            enqueue_evaluation(services.queue, conversation_id)
+            requeued += 1
+    if requeued:
+        log.warning("re-enqueued %d evaluation(s) whose job was lost", requeued)
+    schedule_sweep(services.queue)
+    return requeued
