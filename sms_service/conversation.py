@@ -114,7 +114,7 @@ class ConversationService:
         )
         if not saved:
             return None
-        log.info(
+        log.debug(
             "text from %s applied: step=%s events=%s replies=%d",
             mask_phone(message.phone),
             new.current or new.status.value,

@@ -26,7 +26,9 @@ def _leads(question: Question) -> tuple[str, ...]:
     """Return the message names that can open a re-ask of this question."""
     if question.kind is QuestionKind.NUMBER:
         return ("sorry", "grade_not_age", "two_numbers", "out_of_range")
-    return ("sorry", "two_answers")
+    if question.kind is QuestionKind.YESNO:
+        return ("sorry", "two_answers", "need_yes_no")
+    return ("sorry", "two_answers", "pick_one")
 
 
 def check_flow(flow: Flow) -> list[MessageCheck]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def mask_phone(phone: str) -> str:
     """Return a phone number with all but its last 4 digits hidden."""
     digits = re.sub(r"\D", "", phone)
-    return f"***{digits[-4:]}" if len(digits) >= 4 else "***"
+    # A short code or odd sender id would be shown whole by its last 4: hide it all.
+    return f"***{digits[-4:]}" if len(digits) >= 7 else "***"
 
 
 def escape_controls(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
 from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -32,6 +33,9 @@ def inbound_sms() -> Response:
     started = time.perf_counter()
     try:
         outcome = services.conversations.handle(message)
+    except redis.RedisError:
+        log.exception("inbound %s: Redis unavailable", message.message_sid)
+        return Response("unavailable, retry", status=503, headers={"Retry-After": "5"})
     except PhoneBusyError:
         log.error(
             "inbound %s from %s: phone stayed locked",
@@ -47,7 +51,6 @@ def inbound_sms() -> Response:
         " (retried delivery)" if outcome.duplicate else "",
         (time.perf_counter() - started) * 1000,
     )
-    log.debug("inbound %s body=%r", message.message_sid, message.body)
     return twiml(outcome.replies)
 
 
@@ -83,10 +86,12 @@ def parse_inbound(form: MultiDict[str, str]) -> InboundMessage:
 
 def public_url(settings: Settings) -> str:
     """Return the URL the provider called, as it saw it (behind proxies too)."""
+    # The query string exactly as sent: Twilio signs it undecoded (request.url re-encodes it).
+    query = request.query_string.decode("latin-1")
+    suffix = request.path + (f"?{query}" if query else "")
     if settings.public_base_url:
-        query = request.query_string.decode("latin-1")
-        return settings.public_base_url + request.path + (f"?{query}" if query else "")
-    return request.url
+        return settings.public_base_url + suffix
+    return f"{request.scheme}://{request.host}{request.script_root}{suffix}"
 
 
 def verify_signature(settings: Settings) -> None:

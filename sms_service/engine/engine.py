@@ -14,6 +14,7 @@ from .model import (
     Event,
     Flow,
     Question,
+    QuestionKind,
     State,
     Status,
     Step,
@@ -24,7 +25,11 @@ UNSURE_AFTER = 3
 #: Invalid replies in a row after which the re-ask mentions HELP.
 HELP_AFTER = 2
 
+#: Help words that are Spanish: the reply to them is in Spanish before a language is chosen.
+SPANISH_HELP = frozenset({"ayuda"})
+
 _REASON_MESSAGES = {
+    Reason.UNSURE_NOT_ALLOWED: "pick_one",
     Reason.GRADE: "grade_not_age",
     Reason.TWO_NUMBERS: "two_numbers",
     Reason.OUT_OF_RANGE: "out_of_range",
@@ -82,8 +87,13 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
     if keyword is Keyword.START:
         return _step(s, _resume(flow, s, welcome=False))
     if keyword is Keyword.HELP:
-        return _step(s, (flow.message("help", s.language),), Event.HELP)
+        language = s.language
+        if s.current in (NEW_STEP, LANG_STEP) and normalize(text) in SPANISH_HELP:
+            language = "es"  # no language chosen yet, but AYUDA says which one to answer in
+        return _step(s, (flow.message("help", language),), Event.HELP)
     if keyword is Keyword.HINT:
+        if s.current == NEW_STEP and s.status is Status.ACTIVE:
+            return _start(flow, s)
         return _step(s, (_hint(flow, s),), Event.HINT)
     if keyword is Keyword.RESTART:
         return _restart(flow, s)
@@ -125,6 +135,7 @@ def _hint(flow: Flow, state: State) -> str:
 
 def _start(flow: Flow, state: State) -> Step:
     state.current = LANG_STEP
+    state.invalid_count = 0
     return _step(
         state,
         (flow.message("intro", state.language), _prompt(flow, state)),
@@ -217,7 +228,10 @@ def _invalid(flow: Flow, state: State, question: Question, reading: Invalid) -> 
     if question.unsure_code and state.invalid_count >= UNSURE_AFTER:
         note = (flow.message("unsure_recorded", lang),)
         return _record(flow, state, question, question.unsure_code, note)
-    lead = flow.message(_REASON_MESSAGES.get(reading.reason, "sorry"), lang)
+    lead_name = _REASON_MESSAGES.get(reading.reason, "sorry")
+    if reading.reason is Reason.UNSURE_NOT_ALLOWED and question.kind is QuestionKind.YESNO:
+        lead_name = "need_yes_no"
+    lead = flow.message(lead_name, lang)
     parts = [lead, question.hint[lang]]
     if state.invalid_count >= HELP_AFTER:
         parts.append(flow.message("help_tip", lang))

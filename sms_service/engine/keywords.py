@@ -50,6 +50,8 @@ def revokes_consent(norm: str, keywords: Keywords) -> bool:
     """Tell whether a normalised text asks us to stop texting, in any words."""
     padded = f" {norm} "
     # Err toward honouring: a wrong opt-out costs one START, a missed one breaks the TCPA.
-    return any(f" {w} " in padded for w in keywords.revoke_words) or any(
-        f" {p} " in padded for p in keywords.revoke_phrases
+    return (
+        any(f" {w} " in padded for w in keywords.revoke_words)
+        or any(f" {p} " in padded for p in keywords.revoke_phrases)
+        or any(p.search(norm) for p in keywords.revoke_patterns)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -208,6 +209,13 @@ def _vocabulary(data: Mapping[str, Any]) -> Vocabulary:
     )
 
 
+def _pattern(source: str) -> re.Pattern[str]:
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise FlowError(f"revoke pattern {source!r} is not a regular expression: {exc}") from exc
+
+
 def _keywords(data: Mapping[str, Any]) -> Keywords:
     def words(name: str) -> frozenset[str]:
         return frozenset(_words(data[name]))
@@ -224,5 +232,6 @@ def _keywords(data: Mapping[str, Any]) -> Keywords:
         english=words("english"),
         revoke_words=_words(data["revoke_words"]),
         revoke_phrases=_words(data["revoke_phrases"]),
+        revoke_patterns=tuple(_pattern(p) for p in data.get("revoke_patterns", ())),
         start_when_opted_out=words("start_when_opted_out"),
     )

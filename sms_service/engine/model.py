@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -122,6 +123,8 @@ class Keywords:
     revoke_words: tuple[str, ...]
     #: Phrases that ask us to stop texting.
     revoke_phrases: tuple[str, ...]
+    #: Regular expressions (over normalised text) for wordings the phrases cannot list.
+    revoke_patterns: tuple[re.Pattern[str], ...]
     #: Words that opt back in only while opted out ("yes").
     start_when_opted_out: frozenset[str]
 
