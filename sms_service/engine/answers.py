@@ -67,6 +67,85 @@ _NEGATORS = _words(
 #: Words that move a choice word to another time ("used to be private", "will be home").
 _TIME_SHIFTS = _words("used previously formerly before antes solia will")
 _HEDGE_WINDOW = 3
+#: Words near a choice that say it has ended ("the IEP ended", "took away his 504", "le quitaron
+#: el IEP"): true once, maybe not now, whatever time the question asks about.
+_ENDED = (
+    "used to",
+    "anymore",
+    "any more",
+    "no longer",
+    "ended",
+    "ends",
+    "expired",
+    "stopped",
+    "removed",
+    "dropped",
+    "discontinued",
+    "lost",
+    "away",
+    "ya no",
+    "quitaron",
+    "quito",
+    "quitado",
+    "termino",
+    "terminaron",
+    "terminado",
+    "acabo",
+    "cancelaron",
+    "perdio",
+    "anteriormente",
+)
+#: Questions about what already happened ("was your child suspended", "have you asked"): past
+#: and future words there are the answer's own time, not another one. The spec fixes the keys.
+_PAST_EVENT_KEYS = frozenset({"discipline", "evaluation"})
+#: For every other question, which asks about now: past or future words just before a choice
+#: ("had an IEP", "tenia un IEP", "was in private school", "trying to get a 504") say it held
+#: or will hold at another time. "going"/"getting" stay out: "going to public school" is now.
+_NOT_NOW_BEFORE = _words(
+    "had tenia tenian tuvo tuvieron habia was were era eran estaba fue went iba gonna trying "
+    "tratando intentando would tendra waiting esperando"
+)
+#: ... or near it on either side ("IEP last year", "a 504 next month", "IEP el ano pasado").
+_NOT_NOW_AROUND = (
+    "last",
+    "ago",
+    "next",
+    "soon",
+    "later",
+    "until",
+    "till",
+    "pending",
+    "waiting",
+    "pronto",
+    "proximo",
+    "proxima",
+    "pasado",
+    "pasada",
+    "hasta",
+    "pendiente",
+    "esperando",
+)
+#: "She's had an IEP since 2nd grade" still has one: "had" after these is not past.
+_PERFECT_AUX = _words("has have hes shes ive weve theyve youve")
+#: Words that qualify the answer before them ("no but the school thinks so", "si, aunque no
+#: tiene diagnostico"): the reply could mean either, so it is asked again.
+_CONTRASTS = (
+    "but",
+    "pero",
+    "although",
+    "altho",
+    "though",
+    "tho",
+    "however",
+    "except",
+    "unless",
+    "aunque",
+    "sin embargo",
+    "excepto",
+    "salvo",
+    "sino",
+    "a menos que",
+)
 
 #: Words that may come before the letters ("option B", "es la C").
 _LEAD_INS = _words(
@@ -91,7 +170,22 @@ _ARTICLE_ONES = _words("a an un una")
 #: Words that make a number something other than today's age ("turning 10", "almost 3").
 _AGE_HEDGES = _words(
     "turning turns turn almost nearly soon casi cumple cumplira cumplir pronto under over "
-    "less more menos mas about around approximately aprox aproximadamente no"
+    "less more menos mas about around approximately aprox aproximadamente no least older "
+    "younger plus"
+)
+#: Words that put the number at another time than today ("will be 10 next week", "was 9 last
+#: year", "tenia 9", "va a cumplir 10", "10 in june"): the age today is not sure. Typed
+#: contractions lose their apostrophe, so "he'll"/"she'll" come as "hell"/"shell". Days and
+#: weeks are units too: "9 days old" is not 9 years.
+_AGE_TIME_WORDS = _words(
+    "will wil would hell shell itll theyll going gonna gunna next soon later until till "
+    "tomorrow tonight birthday bday was were had used last ago before previously "
+    "va vamos tendra sera hara proximo proxima siguiente viene entrante manana hasta tenia "
+    "tuvo era fue pasado pasada antes hace cumpleanos "
+    "day days week weeks wk wks semana semanas dia dias "
+    "january february march april may june july august september october november december "
+    "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre "
+    "diciembre"
 )
 _ORDINAL_WORDS = sorted(
     _words(
@@ -242,7 +336,11 @@ def _read_yesno(question: Question, tokens: list[str], vocabulary: Vocabulary) -
         return Invalid(Reason.UNCLEAR)
     (answer,) = answers
     if answer == "unsure":
+        # "Not sure" is already the hedge, and recording it is never a misread.
         return _unsure(question)
+    if _contrasted(matcher):
+        # "no but the school thinks so": the rest may take the answer back.
+        return Invalid(Reason.UNCLEAR)
     at_start = any(start == 0 for (start, _), _ in found)
     if not at_start and (len(tokens) > _SHORT_REPLY or _NEGATORS.intersection(tokens)):
         # "I think yes" is fine; a longer text, or "not really sure", could mean either.
@@ -285,7 +383,11 @@ def _read_choices(question: Question, tokens: list[str], vocabulary: Vocabulary)
     several = len(codes) > 1
     if several and (question.kind is not QuestionKind.MULTI or codes & exclusive):
         return Invalid(Reason.TWO_ANSWERS)
-    if _hedged(matcher, found):
+    spans = [span for span, _ in found] + ([letters.span] if letters.span else [])
+    if codes != {question.unsure_code} and (
+        _hedged(question, matcher, spans) or _contrasted(matcher)
+    ):
+        # "Not sure" alone is recorded whatever comes with it: it is never a misread.
         return Invalid(Reason.UNCLEAR)
     if question.kind is not QuestionKind.MULTI:
         (code,) = codes
@@ -293,14 +395,44 @@ def _read_choices(question: Question, tokens: list[str], vocabulary: Vocabulary)
     return Answer([c.code for c in question.choices if c.code in codes and not c.exclusive])
 
 
-def _hedged(matcher: _Matcher, found: list[tuple[_Span, str]]) -> bool:
-    """Tell whether a free negating or time word stands just before a matched choice word."""
-    hedges = _NEGATORS | _TIME_SHIFTS | {"no"}
-    for (start, _), _ in found:
+def _hedged(question: Question, matcher: _Matcher, spans: list[_Span]) -> bool:
+    """Tell whether free words near a read choice (words or letters) negate it or move it in time.
+
+    Negators only count before a choice: after it they are the parent's own words ("No he
+    wasn't"). Words saying a choice ended count on either side ("the IEP ended").
+    """
+    now = question.key not in _PAST_EVENT_KEYS
+    before = _NEGATORS | _TIME_SHIFTS | {"no"} | (_NOT_NOW_BEFORE if now else frozenset())
+    around = _free_phrase_marks(matcher, _phrases(_ENDED + (_NOT_NOW_AROUND if now else ())))
+    tokens = matcher.tokens
+    for start, end in spans:
         for i in range(max(0, start - _HEDGE_WINDOW), start):
-            if matcher.free(i) and matcher.tokens[i] in hedges:
+            perfect = tokens[i] == "had" and i > 0 and tokens[i - 1] in _PERFECT_AUX
+            if matcher.free(i) and tokens[i] in before and not perfect:
                 return True
+        if any(around[max(0, start - _HEDGE_WINDOW) : end + _HEDGE_WINDOW]):
+            return True
     return False
+
+
+def _contrasted(matcher: _Matcher) -> bool:
+    """Tell whether a free "but", "pero", "aunque"... qualifies the reply anywhere in it."""
+    return any(_free_phrase_marks(matcher, _phrases(_CONTRASTS)))
+
+
+def _free_phrase_marks(matcher: _Matcher, phrases: tuple[tuple[str, ...], ...]) -> list[bool]:
+    """Mark the tokens of each phrase that stands on tokens no answer claimed.
+
+    Marking once lets each choice check its window by a slice, so a long text of many
+    choice words stays linear.
+    """
+    marks = [False] * len(matcher.tokens)
+    for words in phrases:
+        n = len(words)
+        for i in matcher.occurrences(words):
+            if all(matcher.free(k) for k in range(i, i + n)):
+                marks[i : i + n] = [True] * n
+    return marks
 
 
 class _Letters:
@@ -337,6 +469,8 @@ class _Letters:
             if j in phrase_starts and tokens[j] not in _NOT_AFTER_ARTICLE:
                 picked = []
         self.codes = {c.code for c in picked}
+        #: Where the letters stand, so words near them can hedge them too ("A last year").
+        self.span: _Span | None = (letter_at[0], letter_at[-1] + 1) if picked else None
         #: Letters later in the text ("I think B", "B ... actually C"): too loose to trust.
         self.stray = any(
             matcher.free(k) and tokens[k] not in _WORD_LETTERS and bool(self._letters_of(tokens[k]))
@@ -372,7 +506,8 @@ def _read_number(question: Question, tokens: list[str], vocabulary: Vocabulary) 
     halves = _HALF_WORDS.intersection(tokens)
     if len(numbers) + bool(halves) > 1:
         return Invalid(Reason.TWO_NUMBERS)
-    if len(numbers) != 1 or _AGE_HEDGES.intersection(tokens) or _NEGATORS.intersection(tokens):
+    hedges = _AGE_HEDGES | _AGE_TIME_WORDS | _NEGATORS
+    if len(numbers) != 1 or hedges.intersection(tokens):
         return Invalid(Reason.UNCLEAR)
     value, unit = numbers[0]
     months = set(_phrases(vocabulary.month_words))

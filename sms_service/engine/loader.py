@@ -21,13 +21,15 @@ from .model import (
     Keywords,
     Question,
     QuestionKind,
+    ResultTexts,
     Vocabulary,
 )
 
 SCHEMA_FILE = "flow.schema.json"
 #: Placeholders a flow may use; their values come from settings.
 CONTEXT_KEYS = ("office_name", "office_phone", "consultation_url")
-_QUESTION_KEYS = ("n", "total")
+#: Placeholders of a result template, filled per result rather than at load.
+RESULT_KEYS = ("outcome", "reasons", "urgent")
 
 
 class FlowError(ValueError):
@@ -102,6 +104,7 @@ def _build(data: Mapping[str, Any], context: Mapping[str, str], version: str) ->
         vocabulary=_vocabulary(data["vocabulary"]),
         keywords=_keywords(data["keywords"]),
         segment_budget=dict(data.get("segment_budget", {})),
+        results=_results(data["results"], context) if "results" in data else None,
     )
 
 
@@ -114,6 +117,17 @@ def _render(text: str, values: Mapping[str, str | int], where: str) -> str:
 
 def _render_texts(texts: Mapping[str, str], values: Mapping[str, str | int]) -> dict[str, str]:
     return {lang: _render(text, values, lang) for lang, text in texts.items()}
+
+
+def _results(data: Mapping[str, Any], context: Mapping[str, str]) -> ResultTexts:
+    # Keep the per-result placeholders for later: they render as themselves now.
+    values: dict[str, str | int] = {**context, **{k: f"{{{k}}}" for k in RESULT_KEYS}}
+    return ResultTexts(
+        template=_render_texts(data["template"], values),
+        urgent=_render_texts(data["urgent"], context),
+        outcomes={k: _render_texts(v, context) for k, v in data["outcomes"].items()},
+        reasons={k: _render_texts(v, context) for k, v in data["reasons"].items()},
+    )
 
 
 def _all_languages(texts: dict[str, str]) -> dict[str, str]:
@@ -135,6 +149,7 @@ def _question(data: Mapping[str, Any], context: Mapping[str, str], n: int, total
             minimum=int(data.get("minimum", 0)),
             maximum=int(data.get("maximum", 0)),
             ask_if={k: tuple(v) for k, v in data.get("ask_if", {}).items()},
+            reask_words=_words(data.get("reask_words", ())),
         )
     except FlowError as exc:
         raise FlowError(f"question {key}: {exc}") from exc

@@ -72,6 +72,8 @@ class Question:
     maximum: int = 0
     #: Ask only when every listed earlier answer has one of the listed codes.
     ask_if: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Words that make any reply to this question too doubtful to record ("needs an IEP").
+    reask_words: tuple[str, ...] = ()
 
     def valid_value(self, value: Any) -> bool:
         """Tell whether a stored value is still a possible answer to this question."""
@@ -130,6 +132,19 @@ class Keywords:
 
 
 @dataclass(frozen=True)
+class ResultTexts:
+    """The texts a result is built from, per language; the link is already filled in."""
+
+    #: language -> template with {outcome}, {reasons} and {urgent}.
+    template: Mapping[str, str]
+    urgent: Mapping[str, str]
+    #: outcome code -> language -> sentence.
+    outcomes: Mapping[str, Mapping[str, str]]
+    #: reason code -> language -> plain words.
+    reasons: Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
 class Flow:
     flow_id: str
     #: Digest of the flow file; saved with each conversation.
@@ -142,6 +157,8 @@ class Flow:
     keywords: Keywords
     #: message name -> most SMS segments it may take (1 when not listed).
     segment_budget: Mapping[str, int] = field(default_factory=dict)
+    #: The result texts, when the flow's answers are evaluated.
+    results: ResultTexts | None = None
 
     def question(self, key: str) -> Question | None:
         """Return the question with this key, or None."""
