@@ -13,8 +13,12 @@ from . import health, jobs, webhook
 from .config import load_settings
 from .conversation import ConversationService
 from .engine import load_flows
+from .followups import FollowupStore
 from .logs import configure_logging
+from .outbound import OutboundStore
+from .ratelimit import RateLimiter
 from .redis_conn import connect, start_embedded
+from .sender import make_sender
 from .services import EXTENSION_KEY, Services
 from .store import ConversationStore
 
@@ -56,6 +60,10 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         flow=flow,
         store=store,
         conversations=conversations,
+        followups=FollowupStore(client),
+        outbound=OutboundStore(client, settings.retention_seconds),
+        sender=make_sender(settings, client),
+        rate_limiter=RateLimiter(client, settings.outbound_mps),
         embedded_server=embedded,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -18,11 +19,19 @@ from urllib.parse import urlencode
 
 import click
 from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator
 
+from . import FLOW_ID
 from .config import ConfigError, Settings, load_settings
 from .engine import FlowError, load_flows
+from .engine.model import LANGUAGES
+from .followups import FollowupStatus
 from .logs import mask_phone
+from .redis_conn import connect, start_embedded
+from .sender import read_outbox
+from .services import get_services
 
 Sender = Callable[[str], list[str]]
 
@@ -59,8 +68,6 @@ def main() -> None:
 @click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
 def run(host: str, port: int, web_workers: int) -> None:
     """Run the whole service here: Redis (embedded unless REDIS_URL), web and worker."""
-    from .redis_conn import start_embedded
-
     settings = _settings()
     env = dict(os.environ)
     embedded = None
@@ -122,7 +129,6 @@ def worker(burst: bool, maintenance_interval: int) -> None:
     from rq import Worker
 
     from .jobs import schedule_sweep, sweep_pending_evaluations
-    from .services import get_services
 
     app = _app()
     with app.app_context():
@@ -139,10 +145,14 @@ def worker(burst: bool, maintenance_interval: int) -> None:
         rq_worker.work(with_scheduler=True, burst=burst)
 
 
-def _in_process_sender(phone: str) -> Sender:
+def _in_process_app() -> Flask:
     # The terminal is the phone's screen here: keep the service's info logs off it.
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    app = _app()
+    return _app()
+
+
+def _in_process_sender(phone: str, app: Flask | None) -> Sender:
+    assert app is not None
     client = app.test_client()
     token = os.environ.get("TWILIO_AUTH_TOKEN")
 
@@ -203,6 +213,63 @@ def _twiml_messages(xml: str) -> list[str]:
     return [el.text or "" for el in root.iter("Message")]
 
 
+class OutboxWatcher:
+    """Shows the texts the worker sends this phone (dev mode's local outbox)."""
+
+    def __init__(self, phone: str, in_process_app: Flask | None) -> None:
+        self.phone = phone
+        self.seen = 0
+        self.reviewing: set[str] = set()
+        self._app = in_process_app
+        self._redis: Redis | None = None
+        settings = _settings()
+        if not settings.dev_mode:
+            return  # texts go to the provider: nothing local to show
+        try:
+            flow = load_flows(settings.flows_dir, settings.flow_context())[FLOW_ID]
+            self.reviewing = {flow.message("reviewing", lang) for lang in LANGUAGES}
+            if in_process_app is not None:
+                with in_process_app.app_context():
+                    self._redis = get_services().redis
+            else:
+                url = settings.redis_url
+                if url is None:
+                    url, self._embedded = start_embedded(settings.var_dir)
+                self._redis = connect(url, decode=True)
+            self.seen = len(read_outbox(self._redis, phone))
+        except (FlowError, RedisError, OSError):
+            self._redis = None
+
+    def show_new(self, wait: float = 0.0) -> None:
+        """Print outbox texts not shown yet, waiting up to `wait` seconds for one."""
+        if self._redis is None:
+            return
+        deadline = time.monotonic() + wait
+        while True:
+            if self._app is not None:
+                self._work_in_process()
+            entries = read_outbox(self._redis, self.phone)
+            for entry in entries[self.seen :]:
+                click.secho(f"  office > {entry['body']}", fg="green")
+                click.secho("           (sent by the worker; dev mode's local outbox)", dim=True)
+            if len(entries) > self.seen or time.monotonic() >= deadline:
+                self.seen = len(entries)
+                return
+            time.sleep(0.3)
+
+    def _work_in_process(self) -> None:
+        """Run queued jobs here when no worker is running (chat without `run`)."""
+        from rq import SimpleWorker, Worker
+
+        assert self._app is not None
+        with self._app.app_context():
+            services = get_services()
+            if Worker.count(queue=services.queue) == 0 and services.queue.count:
+                SimpleWorker([services.queue], connection=services.rq_redis).work(
+                    burst=True, logging_level="WARNING"
+                )
+
+
 @main.command()
 @click.option("--phone", default=None, help="The parent's number (default: a new test number).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default=None, help="Start in a language.")
@@ -216,7 +283,9 @@ def chat(phone: str | None, lang: str | None, url: str | None) -> None:
         opening = "HOLA" if lang == "es" else "Hi"
     elif lang is not None:
         opening = "HOLA" if lang == "es" else "ENGLISH"
-    send = _url_sender(phone, url) if url else _in_process_sender(phone)
+    app = None if url else _in_process_app()
+    send = _url_sender(phone, url) if url else _in_process_sender(phone, app)
+    watcher = OutboxWatcher(phone, app)
     click.echo(f"Texting as {phone}. Type a reply and press Enter; Ctrl-D quits.\n")
 
     def exchange(body: str) -> None:
@@ -225,6 +294,8 @@ def chat(phone: str | None, lang: str | None, url: str | None) -> None:
             click.secho("  (no reply)", dim=True)
         for text in replies:
             click.secho(f"  office > {text}", fg="cyan")
+        # After the last answer the result follows from the worker: wait for it a while.
+        watcher.show_new(wait=30.0 if watcher.reviewing & set(replies) else 0.0)
         click.echo()
 
     if opening is not None:
@@ -237,6 +308,91 @@ def chat(phone: str | None, lang: str | None, url: str | None) -> None:
             click.echo()
             return
         exchange(body)
+
+
+@main.command()
+@click.argument("answers_file", type=click.Path(dir_okay=False, allow_dash=True))
+def evaluate(answers_file: str) -> None:
+    """Print the Suggestion for a JSON file of answers (screening.md keys and codes)."""
+    from .evaluator import AnswersError, parse_answers
+    from .evaluator import evaluate as evaluate_answers
+
+    try:
+        with click.open_file(answers_file, encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except OSError as exc:
+        _fail(f"cannot read {answers_file}: {exc.strerror or exc}")
+    except json.JSONDecodeError as exc:
+        _fail(f"{answers_file} is not JSON: {exc}")
+    if not isinstance(raw, dict):
+        _fail(f"{answers_file} must hold a JSON object of answers")
+    try:
+        answers = parse_answers(raw)
+    except AnswersError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(evaluate_answers(answers).to_json()))
+
+
+@main.group()
+def followups() -> None:
+    """The staff queue of follow-ups."""
+
+
+@followups.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in FollowupStatus]),
+    default=None,
+    help="Only follow-ups with this status.",
+)
+def followups_list(as_json: bool, status: str | None) -> None:
+    """List follow-ups by priority, then time waiting (oldest first)."""
+    app = _app()
+    with app.app_context():
+        records = get_services().followups.list(status)
+    if as_json:
+        click.echo(json.dumps([f.to_json() for f in records], indent=2, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("no follow-ups" + (f" with status {status}" if status else ""))
+        return
+    now = time.time()
+    click.echo(f"{'priority':<8} {'outcome':<8} {'status':<9} {'waiting':>8}  {'phone':<16} flags")
+    for f in records:
+        waiting = _duration(now - f.created_at)
+        notes = ", ".join(f.flags) + (" [do not contact]" if f.do_not_contact else "")
+        if f.problems:
+            notes += " [" + "; ".join(f.problems) + "]"
+        click.echo(
+            f"{f.priority:<8} {f.outcome:<8} {f.status:<9} {waiting:>8}  {f.phone:<16} {notes}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+@main.command()
+@click.option("--phone", default=None, help="Only texts to this number.")
+def outbox(phone: str | None) -> None:
+    """Show the texts the local outbox holds (dev mode: what would have gone out)."""
+    app = _app()
+    with app.app_context():
+        services = get_services()
+        if not services.settings.dev_mode:
+            click.echo("Twilio credentials are set: texts go to the provider, not the outbox.")
+            return
+        entries = read_outbox(services.redis, phone)
+    if not entries:
+        click.echo("the outbox is empty")
+    for entry in entries:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(entry["at"])))
+        click.echo(f"{when}  to {entry['to']}\n  {entry['body']}\n")
 
 
 @main.group()
@@ -281,7 +437,6 @@ def flows_check(quiet: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(phone: str, yes: bool) -> None:
     """Delete one family's conversation and screening (their opt-out is kept)."""
-    from .services import get_services
 
     if not yes:
         click.confirm(f"Delete every record of {mask_phone(phone)}?", abort=True)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .engine.model import LANGUAGES, Flow, Question, QuestionKind
+from .evaluator import Priority, Suggestion
+from .results import possible_reasons, render_result
 from .segments import SegmentCount, count_segments
 
 
@@ -53,3 +55,25 @@ def _texts(flow: Flow) -> Iterator[MessageCheck]:
             for lead in _leads(question):
                 text = f"{flow.message(lead, language)} {hint} {tip}"
                 yield check(f"{question.key}:reask:{lead}", language, text)
+    yield from _results(flow)
+
+
+def _results(flow: Flow) -> Iterator[MessageCheck]:
+    """Check every result text the evaluator's outcomes and reasons can make."""
+    if flow.results is None:
+        return
+    budget = flow.segment_budget.get("result", 2)
+    for outcome, reasons in possible_reasons():
+        for priority in (Priority.URGENT, Priority.NORMAL):
+            suggestion = Suggestion(outcome, priority, reasons, ())
+            name = f"result:{outcome.value}:{'+'.join(reasons)}"
+            if priority is Priority.URGENT:
+                name += ":urgent"
+            for language in LANGUAGES:
+                try:
+                    text = render_result(flow.results, suggestion, language, contact_ok=True)
+                except KeyError as exc:
+                    text = f"MISSING WORDS FOR {exc}"
+                    yield MessageCheck(name, language, text, count_segments(text), 0)
+                    continue
+                yield MessageCheck(name, language, text, count_segments(text), budget)

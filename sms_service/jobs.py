@@ -1,16 +1,38 @@
-"""RQ jobs: module-level functions that take ids, re-read state and are safe to run twice."""
+"""RQ jobs: module-level functions that take ids, re-read state and are safe to run twice.
+
+No job argument or description holds a phone number or a message body.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import uuid
 from datetime import timedelta
 from typing import cast
 
 from rq import Queue, Retry
 
 from . import keys
-from .services import get_services
+from .evaluator import (
+    AnswersError,
+    Outcome,
+    Priority,
+    Suggestion,
+    evaluate,
+    parse_answers,
+)
+from .followups import result_message_id
+from .logs import mask_phone
+from .results import render_result
+from .sender import (
+    AmbiguousSendError,
+    PermanentSendError,
+    RecipientOptedOutError,
+    RetryableSendError,
+)
+from .services import Services, get_services
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +40,10 @@ QUEUE_NAME = "sms-screener"
 #: Failed jobs stay inspectable for a month.
 FAILURE_TTL_SECONDS = 30 * 86400
 EVALUATE_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
+# Sends back off from a busy or failing provider for about an hour in all.
+SEND_RETRY = Retry(max=8, interval=[5, 15, 30, 60, 120, 300, 900, 1800])
+#: A send may wait its turn under OUTBOUND_MPS for a while: give it room.
+SEND_TIMEOUT_SECONDS = 900
 SWEEP_JOB_ID = "sweep-pending-evaluations"
 SWEEP_EVERY = timedelta(seconds=60)
 #: A completed screening with no job this long after completion lost its enqueue.
@@ -29,8 +55,13 @@ def evaluation_job_id(conversation_id: str) -> str:
     return f"evaluate-{conversation_id}"
 
 
+def send_job_id(message_id: str) -> str:
+    """Return the one job id a text's send may have."""
+    return f"send-{message_id}"
+
+
 def enqueue_evaluation(queue: Queue, conversation_id: str) -> None:
-    """Queue the evaluation of a completed screening (no phone or answers in the job)."""
+    """Queue the evaluation of a completed screening."""
     queue.enqueue_call(
         evaluate_screening,
         args=(conversation_id,),
@@ -41,17 +72,147 @@ def enqueue_evaluation(queue: Queue, conversation_id: str) -> None:
     )
 
 
+def enqueue_send(queue: Queue, message_id: str) -> None:
+    """Queue the send of a recorded outbound text."""
+    queue.enqueue_call(
+        send_text,
+        args=(message_id,),
+        job_id=send_job_id(message_id),
+        retry=SEND_RETRY,
+        timeout=SEND_TIMEOUT_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        description="send_text",
+    )
+
+
 def evaluate_screening(conversation_id: str) -> str:
-    """Take a completed screening off the pending set (the evaluation itself is issue 3)."""
+    """Evaluate a completed screening, create its follow-up and queue its result text."""
     services = get_services()
     record = services.store.screening(conversation_id)
     if record is None:
         log.warning("screening %s is gone (purged or expired)", conversation_id)
         services.redis.zrem(keys.PENDING_EVALUATIONS, conversation_id)
         return "missing"
+    now = time.time()
+    suggestion = _suggestion(services, conversation_id, record["answers"])
+    # The follow-up first: whatever happens to the text, staff see the family.
+    services.followups.create(record, suggestion, now)
+    answers_ok = suggestion.reasons != ("answers_incomplete",)
+    if answers_ok and services.flow.results is not None:
+        message_id = result_message_id(conversation_id)
+        contact_ok = record["answers"].get("contact_ok") == "yes"
+        body = render_result(services.flow.results, suggestion, record["language"], contact_ok)
+        services.outbound.create(message_id, record["phone"], body, "result", conversation_id, now)
+        enqueue_send(services.queue, message_id)
     services.redis.zrem(keys.PENDING_EVALUATIONS, conversation_id)
-    log.info("screening %s received for evaluation", conversation_id)
-    return "received"
+    log.info(
+        "screening %s evaluated: %s, %s",
+        conversation_id,
+        suggestion.outcome.value,
+        suggestion.priority.value,
+    )
+    return suggestion.outcome.value
+
+
+def _suggestion(services: Services, conversation_id: str, raw: dict[str, object]) -> Suggestion:
+    """Evaluate once and keep it: a second run reuses the first Suggestion."""
+    key = keys.suggestion(conversation_id)
+    saved = cast(str | None, services.redis.get(key))
+    if saved:
+        return Suggestion.from_json(json.loads(saved))
+    try:
+        suggestion = evaluate(parse_answers(raw))
+    except AnswersError:
+        # The flow and the rules disagree (an edited flow?): staff must still see the family.
+        log.exception("screening %s has answers the rules cannot read", conversation_id)
+        suggestion = Suggestion(Outcome.CONSULT, Priority.HIGH, ("answers_incomplete",), ())
+    services.redis.set(
+        key,
+        json.dumps(suggestion.to_json()),
+        nx=True,
+        ex=services.settings.retention_seconds,
+    )
+    saved = cast(str, services.redis.get(key))
+    return Suggestion.from_json(json.loads(saved))
+
+
+def send_text(message_id: str) -> str:
+    """Send one recorded text once, whatever happens to the workers or the provider."""
+    services = get_services()
+    message = services.outbound.get(message_id)
+    if message is None:
+        log.warning("outbound %s is gone", message_id)
+        return "missing"
+    if message.provider_sid or message.status in ("suppressed", "blocked", "rejected"):
+        return "done"
+    if services.store.is_opted_out(message.phone):
+        return _suppress(services, message_id, message.followup_id)
+    # Wait for this text's turn under OUTBOUND_MPS before claiming it.
+    time.sleep(services.rate_limiter.reserve())
+    token = uuid.uuid4().hex
+    if not services.outbound.claim_send(message_id, token):
+        raise RetryableSendError("another attempt at this text is under way")
+    try:
+        return _attempt(services, message_id)
+    finally:
+        services.outbound.release_send(message_id, token)
+
+
+def _attempt(services: Services, message_id: str) -> str:
+    message = services.outbound.get(message_id)
+    assert message is not None
+    if message.provider_sid:
+        return "done"
+    if message.attempt_started_at:
+        # An earlier attempt may have reached the provider: look before sending again.
+        found = services.sender.find_sent(message.phone, message.body, message.attempt_started_at)
+        if found is not None:
+            services.outbound.record_sent(message_id, found.provider_sid, found.status, time.time())
+            log.info("outbound %s was sent by an earlier attempt", message_id)
+            return "sent"
+    # STOP may have arrived while this text waited its turn.
+    if services.store.is_opted_out(message.phone):
+        return _suppress(services, message_id, message.followup_id)
+    services.outbound.begin_attempt(message_id, time.time())
+    try:
+        sent = services.sender.send(message.phone, message.body)
+    except RecipientOptedOutError as exc:
+        services.store.record_opt_out(message.phone, time.time())
+        services.outbound.advance_status(message_id, "blocked", time.time(), str(exc.code))
+        services.followups.add_problem(
+            message.followup_id, "the carrier says this number opted out", time.time()
+        )
+        log.warning("outbound %s to %s: opted out (21610)", message_id, mask_phone(message.phone))
+        return "blocked"
+    except PermanentSendError as exc:
+        services.outbound.clear_attempt(message_id)
+        services.outbound.advance_status(message_id, "rejected", time.time(), str(exc.code or ""))
+        services.followups.add_problem(
+            message.followup_id,
+            f"the {message.kind} text could not be sent (error {exc.code or exc.status})",
+            time.time(),
+        )
+        log.error("outbound %s refused for good: %s", message_id, exc)
+        return "rejected"
+    except AmbiguousSendError:
+        log.warning("outbound %s: no answer from the provider; will check, then retry", message_id)
+        raise
+    except RetryableSendError:
+        services.outbound.clear_attempt(message_id)
+        log.warning("outbound %s: provider busy or unreachable; will retry", message_id)
+        raise
+    services.outbound.record_sent(message_id, sent.provider_sid, sent.status, time.time())
+    log.info("outbound %s taken by the provider as %s", message_id, sent.provider_sid)
+    return "sent"
+
+
+def _suppress(services: Services, message_id: str, followup_id: str) -> str:
+    services.outbound.advance_status(message_id, "suppressed", time.time())
+    services.followups.add_problem(
+        followup_id, "not sent: the parent opted out (STOP)", time.time()
+    )
+    log.info("outbound %s suppressed: the phone opted out", message_id)
+    return "suppressed"
 
 
 def schedule_sweep(queue: Queue) -> None:

@@ -32,3 +32,43 @@ def screening(conversation_id: str) -> str:
 
 #: Completed screenings not yet evaluated: conversation id -> completion time.
 PENDING_EVALUATIONS = f"{PREFIX}pending-evaluations"
+
+
+def suggestion(conversation_id: str) -> str:
+    """Return the key of a screening's evaluated Suggestion (JSON)."""
+    return f"{PREFIX}suggestion:{conversation_id}"
+
+
+def followup(followup_id: str) -> str:
+    """Return the key of one follow-up record (JSON)."""
+    return f"{PREFIX}followup:{followup_id}"
+
+
+#: The staff queue: follow-up id -> score ordering by priority, then time waiting.
+FOLLOWUP_QUEUE = f"{PREFIX}followups"
+
+
+def outbound(message_id: str) -> str:
+    """Return the key of one text we send (a hash: phone, body, status, provider sid...)."""
+    return f"{PREFIX}out:{message_id}"
+
+
+def outbound_by_provider_sid(provider_sid: str) -> str:
+    """Return the key that maps a provider's message sid to our message id."""
+    return f"{PREFIX}out-sid:{provider_sid}"
+
+
+def status_seen(provider_sid: str, status: str) -> str:
+    """Return the key that dedupes one delivery status callback."""
+    return f"{PREFIX}status-seen:{provider_sid}:{status}"
+
+
+#: Reservations of outbound send slots, shared by every worker (OUTBOUND_MPS).
+OUTBOUND_RATE = f"{PREFIX}rate:outbound"
+#: Dev mode's outbox: texts that would have gone to the provider.
+OUTBOX = f"{PREFIX}outbox"
+
+
+def send_claim(message_id: str) -> str:
+    """Return the key one send attempt holds while it talks to the provider."""
+    return f"{PREFIX}send-claim:{message_id}"

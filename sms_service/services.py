@@ -12,6 +12,10 @@ from rq import Queue
 from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
+from .followups import FollowupStore
+from .outbound import OutboundStore
+from .ratelimit import RateLimiter
+from .sender import Sender
 from .store import ConversationStore
 
 EXTENSION_KEY = "sms_screener"
@@ -29,6 +33,10 @@ class Services:
     flow: Flow
     store: ConversationStore
     conversations: ConversationService
+    followups: FollowupStore
+    outbound: OutboundStore
+    sender: Sender
+    rate_limiter: RateLimiter
     #: Keeps an embedded Redis server alive while this app lives.
     embedded_server: Any = field(default=None, repr=False)
 

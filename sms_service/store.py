@@ -177,6 +177,10 @@ class ConversationStore:
         """Tell whether a phone has opted out of every text."""
         return bool(self._r.exists(keys.opt_out(phone)))
 
+    def record_opt_out(self, phone: str, now: float) -> None:
+        """Mark a phone opted out (the carrier told us so): no text of any kind until START."""
+        self._r.set(keys.opt_out(phone), repr(now))
+
     def screening(self, conversation_id: str) -> dict[str, Any] | None:
         """Return a completed screening's record, or None."""
         raw = self._r.get(keys.screening(conversation_id))

@@ -13,6 +13,7 @@ from flask import Flask
 
 from sms_service import keys
 from sms_service.jobs import evaluation_job_id, sweep_pending_evaluations
+from sms_service.sender import read_outbox
 
 NUMBER = "+15550100444"
 ANSWERS = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]
@@ -46,8 +47,16 @@ def test_a_real_worker_takes_the_evaluation_job(
     job = services_of(app).queue.fetch_job(evaluation_job_id(conversation_id))
     assert job is not None
     assert job.get_status() == "finished"
-    assert job.return_value() == "received"
+    assert job.return_value() == "iep"
     assert redis.zscore(keys.PENDING_EVALUATIONS, conversation_id) is None
+    services = services_of(app)
+    followup = services.followups.get(conversation_id)
+    assert followup is not None
+    assert (followup.outcome, followup.priority) == ("iep", "normal")
+    # Dev mode: the result text went to the local outbox.
+    texts = read_outbox(services.redis, NUMBER)
+    assert len(texts) == 1
+    assert texts[0]["body"].startswith("An IEP is likely the better fit")
     assert NUMBER not in result.stderr, "the worker's log never shows the phone number"
 
 

@@ -1,0 +1,191 @@
+"""The staff queue: one follow-up per completed screening, sorted by priority then waiting time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, cast
+
+from redis import Redis
+
+from . import keys
+from .evaluator import Priority, Suggestion
+
+
+class FollowupStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    SCHEDULED = "scheduled"
+    CLOSED = "closed"
+
+
+_PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
+# Scores sort by priority first, then by creation time (oldest first) within a priority.
+_RANK_SPAN = 10**11
+
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], ARGV[1], KEYS[1])
+return 1
+"""
+
+
+@dataclass
+class Followup:
+    id: str
+    conversation_id: str
+    phone: str
+    language: str
+    answers: dict[str, Any]
+    outcome: str
+    priority: str
+    reasons: list[str]
+    flags: list[str]
+    created_at: float
+    status: str = FollowupStatus.NEW.value
+    assignee: str = ""
+    #: The parent said staff may not text or call (contact_ok = no).
+    do_not_contact: bool = False
+    result_message_id: str = ""
+    #: What went wrong that staff should know (a result text that did not go out...).
+    problems: list[str] = field(default_factory=list)
+    updated_at: float = 0.0
+
+    def to_hash(self) -> dict[str, str]:
+        """Return the record as Redis hash fields."""
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "phone": self.phone,
+            "language": self.language,
+            "answers": json.dumps(self.answers),
+            "outcome": self.outcome,
+            "priority": self.priority,
+            "reasons": json.dumps(self.reasons),
+            "flags": json.dumps(self.flags),
+            "created_at": repr(self.created_at),
+            "status": self.status,
+            "assignee": self.assignee,
+            "do_not_contact": "1" if self.do_not_contact else "0",
+            "result_message_id": self.result_message_id,
+            "problems": json.dumps(self.problems),
+            "updated_at": repr(self.updated_at or self.created_at),
+        }
+
+    @classmethod
+    def from_hash(cls, data: Mapping[str, str]) -> Followup:
+        """Build a Followup from its hash fields."""
+        return cls(
+            id=data["id"],
+            conversation_id=data["conversation_id"],
+            phone=data["phone"],
+            language=data["language"],
+            answers=json.loads(data["answers"]),
+            outcome=data["outcome"],
+            priority=data["priority"],
+            reasons=json.loads(data["reasons"]),
+            flags=json.loads(data["flags"]),
+            created_at=float(data["created_at"]),
+            status=data.get("status", FollowupStatus.NEW.value),
+            assignee=data.get("assignee", ""),
+            do_not_contact=data.get("do_not_contact") == "1",
+            result_message_id=data.get("result_message_id", ""),
+            problems=json.loads(data.get("problems", "[]")),
+            updated_at=float(data.get("updated_at", data["created_at"])),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record for `followups list --json` and exports."""
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "phone": self.phone,
+            "language": self.language,
+            "answers": self.answers,
+            "outcome": self.outcome,
+            "priority": self.priority,
+            "reasons": self.reasons,
+            "flags": self.flags,
+            "status": self.status,
+            "assignee": self.assignee or None,
+            "do_not_contact": self.do_not_contact,
+            "problems": self.problems,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+def queue_score(priority: str, created_at: float) -> float:
+    """Return the sort score: urgent before high before normal, older first within each."""
+    return _PRIORITY_RANK[Priority(priority)] * _RANK_SPAN + created_at
+
+
+class FollowupStore:
+    """Follow-ups in Redis: one hash each, and a sorted index for the queue."""
+
+    def __init__(self, client: Redis) -> None:
+        self._r = client
+        self._create = client.register_script(_CREATE)
+
+    def create(
+        self,
+        record: Mapping[str, Any],
+        suggestion: Suggestion,
+        now: float,
+    ) -> bool:
+        """Create the follow-up of a screening once; False if it already exists."""
+        answers = dict(record["answers"])
+        followup = Followup(
+            id=str(record["conversation_id"]),
+            conversation_id=str(record["conversation_id"]),
+            phone=str(record["phone"]),
+            language=str(record["language"]),
+            answers=answers,
+            outcome=suggestion.outcome.value,
+            priority=suggestion.priority.value,
+            reasons=list(suggestion.reasons),
+            flags=list(suggestion.flags),
+            created_at=now,
+            do_not_contact=answers.get("contact_ok") == "no",
+            result_message_id=result_message_id(str(record["conversation_id"])),
+        )
+        fields = [item for pair in followup.to_hash().items() for item in pair]
+        created = self._create(
+            keys=[keys.followup(followup.id), keys.FOLLOWUP_QUEUE],
+            args=[queue_score(followup.priority, now), *fields],
+        )
+        return bool(created)
+
+    def get(self, followup_id: str) -> Followup | None:
+        """Return one follow-up, or None."""
+        data = cast(dict[str, str], self._r.hgetall(keys.followup(followup_id)))
+        return Followup.from_hash(data) if data else None
+
+    def list(self, status: str | None = None) -> list[Followup]:
+        """Return follow-ups in queue order (priority, then oldest first)."""
+        members = cast(list[str], self._r.zrange(keys.FOLLOWUP_QUEUE, 0, -1))
+        pipe = self._r.pipeline(transaction=False)
+        for key in members:
+            pipe.hgetall(key)
+        records = [Followup.from_hash(d) for d in cast(list[dict[str, str]], pipe.execute()) if d]
+        return [f for f in records if status is None or f.status == status]
+
+    def add_problem(self, followup_id: str, problem: str, now: float) -> None:
+        """Record something staff must know about a follow-up."""
+        current = self.get(followup_id)
+        if current is None or problem in current.problems:
+            return
+        self._r.hset(
+            keys.followup(followup_id),
+            mapping={"problems": json.dumps([*current.problems, problem]), "updated_at": now},
+        )
+
+
+def result_message_id(conversation_id: str) -> str:
+    """Return the one id the result text of a screening may have."""
+    return f"result-{conversation_id}"

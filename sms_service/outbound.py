@@ -1,0 +1,176 @@
+"""Texts we send: one record each, so a send is claimed once and its delivery tracked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from redis import Redis
+
+from . import keys
+
+#: Delivery statuses in the order they happen; a callback never moves a text backwards.
+STATUS_RANK = {
+    "created": 0,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "read": 6,
+    # Ours: the text never went to the provider, for good.
+    "suppressed": 9,
+    "blocked": 9,
+    "rejected": 9,
+}
+FINAL = frozenset(
+    {"delivered", "undelivered", "failed", "read", "suppressed", "blocked", "rejected"}
+)
+#: How long a send attempt holds its message's claim: longer than the provider's timeout
+#: and the look-up of an earlier attempt, short enough that a dead worker's claim soon ends.
+SEND_CLAIM_MS = 30_000
+
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+# Move a text's status forward only: a late "sent" never overwrites "delivered".
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+_ADVANCE = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'status_rank') or '-1')
+if redis.call('EXISTS', KEYS[1]) == 0 or tonumber(ARGV[2]) <= current then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_rank', ARGV[2], 'updated_at', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'error_code', ARGV[4])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    id: str
+    phone: str
+    body: str
+    kind: str
+    followup_id: str
+    status: str
+    provider_sid: str
+    #: When an attempt began that may have reached the provider (0: none pending).
+    attempt_started_at: float
+    attempts: int
+    error_code: str
+
+
+class OutboundStore:
+    """Records of outbound texts and their delivery status."""
+
+    def __init__(self, client: Redis, retention_seconds: int) -> None:
+        self._r = client
+        self._retention = retention_seconds
+        self._create = client.register_script(_CREATE)
+        self._advance = client.register_script(_ADVANCE)
+        self._release = client.register_script(_RELEASE)
+
+    def create(
+        self, message_id: str, phone: str, body: str, kind: str, followup_id: str, now: float
+    ) -> bool:
+        """Record a text to send, once; False if it exists already."""
+        fields = {
+            "id": message_id,
+            "phone": phone,
+            "body": body,
+            "kind": kind,
+            "followup_id": followup_id,
+            "status": "created",
+            "status_rank": "0",
+            "provider_sid": "",
+            "attempt_started_at": "0",
+            "attempts": "0",
+            "error_code": "",
+            "created_at": repr(now),
+            "updated_at": repr(now),
+        }
+        flat = [item for pair in fields.items() for item in pair]
+        return bool(self._create(keys=[keys.outbound(message_id)], args=[self._retention, *flat]))
+
+    def get(self, message_id: str) -> OutboundMessage | None:
+        """Return one outbound text, or None."""
+        data = cast(dict[str, str], self._r.hgetall(keys.outbound(message_id)))
+        if not data:
+            return None
+        return OutboundMessage(
+            id=data["id"],
+            phone=data["phone"],
+            body=data["body"],
+            kind=data["kind"],
+            followup_id=data["followup_id"],
+            status=data["status"],
+            provider_sid=data.get("provider_sid", ""),
+            attempt_started_at=float(data.get("attempt_started_at", "0")),
+            attempts=int(data.get("attempts", "0")),
+            error_code=data.get("error_code", ""),
+        )
+
+    def claim_send(self, message_id: str, token: str) -> bool:
+        """Take the right to attempt this send now (SET NX); False if another attempt has it."""
+        return bool(self._r.set(keys.send_claim(message_id), token, nx=True, px=SEND_CLAIM_MS))
+
+    def release_send(self, message_id: str, token: str) -> None:
+        """Give the send claim back, if it is still ours."""
+        self._release(keys=[keys.send_claim(message_id)], args=[token])
+
+    def begin_attempt(self, message_id: str, now: float) -> None:
+        """Mark that a request to the provider is about to leave (it may get through)."""
+        pipe = self._r.pipeline()
+        pipe.hset(keys.outbound(message_id), "attempt_started_at", repr(now))
+        pipe.hincrby(keys.outbound(message_id), "attempts", 1)
+        pipe.execute()
+
+    def clear_attempt(self, message_id: str) -> None:
+        """Forget an attempt that certainly did not reach the provider."""
+        self._r.hset(keys.outbound(message_id), "attempt_started_at", "0")
+
+    def record_sent(self, message_id: str, provider_sid: str, status: str, now: float) -> None:
+        """Record the provider's id for a text it took, and index it for status callbacks."""
+        pipe = self._r.pipeline()
+        pipe.hset(
+            keys.outbound(message_id),
+            mapping={"provider_sid": provider_sid, "attempt_started_at": "0"},
+        )
+        pipe.set(keys.outbound_by_provider_sid(provider_sid), message_id, ex=self._retention)
+        pipe.execute()
+        self.advance_status(message_id, status, now)
+
+    def advance_status(
+        self, message_id: str, status: str, now: float, error_code: str = ""
+    ) -> bool:
+        """Move a text's status forward; False when it would go backwards (or is unknown)."""
+        rank = STATUS_RANK.get(status)
+        if rank is None:
+            return False
+        return bool(
+            self._advance(
+                keys=[keys.outbound(message_id)], args=[status, rank, repr(now), error_code]
+            )
+        )
+
+    def by_provider_sid(self, provider_sid: str) -> str | None:
+        """Return our id of the text the provider knows by this sid."""
+        return cast(str | None, self._r.get(keys.outbound_by_provider_sid(provider_sid)))
