@@ -46,6 +46,8 @@ class Settings:
     log_level: str
     #: Number of proxies in front of the app whose X-Forwarded-* headers we trust.
     trusted_proxies: int
+    #: Seconds the provider's API may take to answer one request.
+    twilio_timeout_seconds: float = 10.0
 
     @property
     def dev_mode(self) -> bool:
@@ -134,6 +136,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     idle_days = number("CONVERSATION_IDLE_DAYS", 7.0, 0)
     retention_days = number("SCREENING_RETENTION_DAYS", 30.0, 0)
     proxies = number("TRUSTED_PROXIES", 0, -1)
+    twilio_timeout = number("TWILIO_TIMEOUT_SECONDS", 10.0, 0)
     if proxies != int(proxies):
         errors.append("TRUSTED_PROXIES must be a whole number")
 
@@ -165,4 +168,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         var_dir=Path(get("VAR_DIR") or PROJECT_ROOT / "var"),
         log_level=log_level,
         trusted_proxies=int(proxies),
+        twilio_timeout_seconds=twilio_timeout,
     )

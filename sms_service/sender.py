@@ -29,8 +29,6 @@ from .config import Settings
 
 log = logging.getLogger(__name__)
 
-#: Seconds the provider's API may take before a request counts as failed.
-REQUEST_TIMEOUT_SECONDS = 10.0
 #: Twilio: "Attempt to send to unsubscribed recipient".
 ERROR_OPTED_OUT = 21610
 #: Twilio: "The 'To' number is not a valid phone number".
@@ -129,7 +127,9 @@ class TwilioSender:
         self._client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
-            http_client=BaseUrlHttpClient(settings.twilio_api_base_url, REQUEST_TIMEOUT_SECONDS),
+            http_client=BaseUrlHttpClient(
+                settings.twilio_api_base_url, settings.twilio_timeout_seconds
+            ),
         )
         self._from = settings.twilio_from_number
         self._service = settings.twilio_messaging_service_sid

@@ -14,6 +14,7 @@ import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
+from twilio_api import FakeTwilio
 
 from sms_service import create_app
 from sms_service.services import Services, get_services
@@ -42,6 +43,7 @@ _SCRUBBED = (
     "OFFICE_PHONE",
     "CONVERSATION_IDLE_DAYS",
     "TRUSTED_PROXIES",
+    "TWILIO_TIMEOUT_SECONDS",
     "FLOWS_DIR",
     "VAR_DIR",
 )
@@ -113,6 +115,38 @@ def signed_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str,
     )
     config.update(overrides)
     return config
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[FakeTwilio]:
+    """Run a local server playing Twilio's Messages API for the test."""
+    fake = FakeTwilio(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+def provider_config(
+    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, **overrides: str
+) -> dict[str, str]:
+    """Return settings for an app that sends through the local Twilio API server."""
+    config = signed_config(
+        redis_url,
+        tmp_path,
+        TWILIO_API_BASE_URL=twilio_api.url,
+        TWILIO_TIMEOUT_SECONDS="1",
+        PUBLIC_BASE_URL="https://sms.example.org",
+        OUTBOUND_MPS="50",
+    )
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def provider_app(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
+) -> Flask:
+    """Return an app with provider credentials, sending through the local Twilio API."""
+    return create_app(provider_config(redis_url, tmp_path, twilio_api))
 
 
 @pytest.fixture
