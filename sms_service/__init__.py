@@ -61,7 +61,11 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         store=store,
         conversations=conversations,
         followups=FollowupStore(client),
-        outbound=OutboundStore(client, settings.retention_seconds),
+        outbound=OutboundStore(
+            client,
+            settings.retention_seconds,
+            claim_seconds=2 * settings.twilio_timeout_seconds + 5,
+        ),
         sender=make_sender(settings, client),
         rate_limiter=RateLimiter(client, settings.outbound_mps),
         embedded_server=embedded,

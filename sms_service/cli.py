@@ -124,7 +124,14 @@ def run(host: str, port: int, web_workers: int) -> None:
     show_default=True,
     help="Seconds between checks for jobs that a dead worker left behind.",
 )
-def worker(burst: bool, maintenance_interval: int) -> None:
+@click.option(
+    "--job-monitoring-interval",
+    default=10,
+    show_default=True,
+    help="Seconds between heartbeats of a running job (a dead worker's job is taken up "
+    "about 60 s after its last heartbeat).",
+)
+def worker(burst: bool, maintenance_interval: int, job_monitoring_interval: int) -> None:
     """Run an RQ worker (with its scheduler) on the service's queue."""
     from rq import Worker
 
@@ -137,6 +144,7 @@ def worker(burst: bool, maintenance_interval: int) -> None:
             [services.queue],
             connection=services.rq_redis,
             maintenance_interval=maintenance_interval,
+            job_monitoring_interval=job_monitoring_interval,
         )
         if burst:
             sweep_pending_evaluations()

@@ -44,6 +44,10 @@ EVALUATE_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
 SEND_RETRY = Retry(max=8, interval=[5, 15, 30, 60, 120, 300, 900, 1800])
 #: A send may wait its turn under OUTBOUND_MPS for a while: give it room.
 SEND_TIMEOUT_SECONDS = 900
+#: Quick in-job retries of a retryable failure (429, 5xx) before RQ's longer backoff.
+QUICK_RETRY_PAUSES = (1.0, 2.0)
+#: Wait in the job for another attempt's claim when it ends within this many seconds.
+CLAIM_WAIT_LIMIT_SECONDS = 60.0
 SWEEP_JOB_ID = "sweep-pending-evaluations"
 SWEEP_EVERY = timedelta(seconds=60)
 #: A completed screening with no job this long after completion lost its enqueue.
@@ -147,13 +151,27 @@ def send_text(message_id: str) -> str:
         return "done"
     if services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
-    # Wait for this text's turn under OUTBOUND_MPS before claiming it.
-    time.sleep(services.rate_limiter.reserve())
     token = uuid.uuid4().hex
     if not services.outbound.claim_send(message_id, token):
-        raise RetryableSendError("another attempt at this text is under way")
+        # Another attempt holds it, or a killed worker did: its claim runs out soon.
+        wait = services.outbound.claim_wait(message_id)
+        if wait > CLAIM_WAIT_LIMIT_SECONDS:
+            raise RetryableSendError("another attempt at this text is under way")
+        time.sleep(wait + 0.05)
+        if not services.outbound.claim_send(message_id, token):
+            raise RetryableSendError("another attempt at this text is under way")
     try:
-        return _attempt(services, message_id)
+        for pause in (*QUICK_RETRY_PAUSES, None):
+            try:
+                return _attempt(services, message_id)
+            except AmbiguousSendError:
+                raise
+            except RetryableSendError:
+                if pause is None:
+                    raise
+                # A 429 or a blip: try again shortly before handing it to RQ's backoff.
+                time.sleep(pause)
+        raise AssertionError("unreachable")
     finally:
         services.outbound.release_send(message_id, token)
 
@@ -170,7 +188,8 @@ def _attempt(services: Services, message_id: str) -> str:
             services.outbound.record_sent(message_id, found.provider_sid, found.status, time.time())
             log.info("outbound %s was sent by an earlier attempt", message_id)
             return "sent"
-    # STOP may have arrived while this text waited its turn.
+    # Wait for this text's turn under OUTBOUND_MPS; STOP may arrive meanwhile.
+    time.sleep(services.rate_limiter.reserve())
     if services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
     services.outbound.begin_attempt(message_id, time.time())

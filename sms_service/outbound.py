@@ -29,9 +29,6 @@ STATUS_RANK = {
 FINAL = frozenset(
     {"delivered", "undelivered", "failed", "read", "suppressed", "blocked", "rejected"}
 )
-#: How long a send attempt holds its message's claim: longer than the provider's timeout
-#: and the look-up of an earlier attempt, short enough that a dead worker's claim soon ends.
-SEND_CLAIM_MS = 30_000
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -81,9 +78,12 @@ class OutboundMessage:
 class OutboundStore:
     """Records of outbound texts and their delivery status."""
 
-    def __init__(self, client: Redis, retention_seconds: int) -> None:
+    def __init__(self, client: Redis, retention_seconds: int, claim_seconds: float) -> None:
         self._r = client
         self._retention = retention_seconds
+        # A send attempt holds its claim longer than the provider may take to answer it (and
+        # the look-up of an earlier attempt), and no longer: a dead worker's claim soon ends.
+        self._claim_ms = round(claim_seconds * 1000)
         self._create = client.register_script(_CREATE)
         self._advance = client.register_script(_ADVANCE)
         self._release = client.register_script(_RELEASE)
@@ -130,7 +130,11 @@ class OutboundStore:
 
     def claim_send(self, message_id: str, token: str) -> bool:
         """Take the right to attempt this send now (SET NX); False if another attempt has it."""
-        return bool(self._r.set(keys.send_claim(message_id), token, nx=True, px=SEND_CLAIM_MS))
+        return bool(self._r.set(keys.send_claim(message_id), token, nx=True, px=self._claim_ms))
+
+    def claim_wait(self, message_id: str) -> float:
+        """Return the seconds until another attempt's claim on this text runs out."""
+        return max(0, int(self._r.pttl(keys.send_claim(message_id)))) / 1000
 
     def release_send(self, message_id: str, token: str) -> None:
         """Give the send claim back, if it is still ours."""
