@@ -145,6 +145,9 @@ def worker(burst: bool, maintenance_interval: int, job_monitoring_interval: int)
             connection=services.rq_redis,
             maintenance_interval=maintenance_interval,
             job_monitoring_interval=job_monitoring_interval,
+            # An idle worker blocks on the queue for worker_ttl - 15 s between maintenance
+            # passes: keep that to the maintenance interval so abandoned jobs are found.
+            worker_ttl=maintenance_interval + 15,
         )
         if burst:
             sweep_pending_evaluations()

@@ -15,6 +15,7 @@ from typing import cast
 from rq import Queue, Retry
 
 from . import keys
+from .delivery import apply_parked
 from .evaluator import (
     AnswersError,
     Outcome,
@@ -185,7 +186,7 @@ def _attempt(services: Services, message_id: str) -> str:
         # An earlier attempt may have reached the provider: look before sending again.
         found = services.sender.find_sent(message.phone, message.body, message.attempt_started_at)
         if found is not None:
-            services.outbound.record_sent(message_id, found.provider_sid, found.status, time.time())
+            _record_sent(services, message_id, found.provider_sid, found.status)
             log.info("outbound %s was sent by an earlier attempt", message_id)
             return "sent"
     # Wait for this text's turn under OUTBOUND_MPS; STOP may arrive meanwhile.
@@ -220,9 +221,15 @@ def _attempt(services: Services, message_id: str) -> str:
         services.outbound.clear_attempt(message_id)
         log.warning("outbound %s: provider busy or unreachable; will retry", message_id)
         raise
-    services.outbound.record_sent(message_id, sent.provider_sid, sent.status, time.time())
+    _record_sent(services, message_id, sent.provider_sid, sent.status)
     log.info("outbound %s taken by the provider as %s", message_id, sent.provider_sid)
     return "sent"
+
+
+def _record_sent(services: Services, message_id: str, provider_sid: str, status: str) -> None:
+    services.outbound.record_sent(message_id, provider_sid, status, time.time())
+    # A status callback may have come first (a timed-out send): apply it now.
+    apply_parked(services, provider_sid, time.time())
 
 
 def _suppress(services: Services, message_id: str, followup_id: str) -> str:

@@ -72,3 +72,8 @@ OUTBOX = f"{PREFIX}outbox"
 def send_claim(message_id: str) -> str:
     """Return the key one send attempt holds while it talks to the provider."""
     return f"{PREFIX}send-claim:{message_id}"
+
+
+def status_parked(provider_sid: str) -> str:
+    """Return the key of status callbacks that came before their sid was recorded."""
+    return f"{PREFIX}status-parked:{provider_sid}"

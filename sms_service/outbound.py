@@ -20,15 +20,14 @@ STATUS_RANK = {
     "delivered": 5,
     "undelivered": 5,
     "failed": 5,
+    "partially_delivered": 5,
+    "canceled": 5,
     "read": 6,
     # Ours: the text never went to the provider, for good.
     "suppressed": 9,
     "blocked": 9,
     "rejected": 9,
 }
-FINAL = frozenset(
-    {"delivered", "undelivered", "failed", "read", "suppressed", "blocked", "rejected"}
-)
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then

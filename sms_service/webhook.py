@@ -11,11 +11,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from . import keys
 from .config import Settings
 from .conversation import InboundMessage, PhoneBusyError
+from .delivery import apply_status
 from .logs import mask_phone
-from .sender import ERROR_OPTED_OUT
 from .services import get_services
 
 log = logging.getLogger(__name__)
@@ -66,27 +65,8 @@ def delivery_status() -> Response:
     if not provider_sid or not status or len(provider_sid) > MAX_PHONE_LENGTH:
         abort(400, description="MessageSid and MessageStatus are required")
     error_code = request.form.get("ErrorCode", "").strip()[:10]
-    if not services.redis.set(keys.status_seen(provider_sid, status), "1", nx=True, ex=7 * 86400):
-        return Response(status=204)  # a retried callback: already applied
-    message_id = services.outbound.by_provider_sid(provider_sid)
-    if message_id is None:
-        log.info("status %s for unknown message %s ignored", status, provider_sid)
-        return Response(status=204)
-    now = time.time()
-    moved = services.outbound.advance_status(message_id, status, now, error_code)
-    message = services.outbound.get(message_id)
-    if message is not None:
-        if error_code == str(ERROR_OPTED_OUT):
-            services.store.record_opt_out(message.phone, now)
-            log.warning(
-                "message %s: recipient %s opted out (21610)", message_id, mask_phone(message.phone)
-            )
-        if moved and status in ("failed", "undelivered"):
-            services.followups.add_problem(
-                message.followup_id,
-                f"the {message.kind} text was {status} (error {error_code or 'unknown'})",
-                now,
-            )
+    outcome = apply_status(services, provider_sid, status, error_code, time.time())
+    log.info("status %s for %s: %s", status, provider_sid, outcome)
     return Response(status=204)
 
 

@@ -198,19 +198,33 @@ def twiml_messages(xml: str) -> list[str]:
 class Phone:
     """A parent's phone texting the app through its webhook."""
 
-    def __init__(self, client: FlaskClient, number: str = "+15550100123", sign_with: str = ""):
+    def __init__(
+        self,
+        client: FlaskClient,
+        number: str = "+15550100123",
+        sign_with: str = "",
+        sign_url: str = "",
+    ):
         self.client = client
         self.number = number
         self.sign_with = sign_with
+        # The URL the provider signs: PUBLIC_BASE_URL's when the app has one.
+        self.sign_url = sign_url or _public_sms_url(client)
 
     def text(self, body: str, sid: str | None = None, **extra: str) -> list[str]:
         form = inbound_form(self.number, body, sid, **extra)
         headers = {}
         if self.sign_with:
-            headers["X-Twilio-Signature"] = sign("http://localhost/sms", form, self.sign_with)
+            headers["X-Twilio-Signature"] = sign(self.sign_url, form, self.sign_with)
         response = self.client.post("/sms", data=form, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
         return twiml_messages(response.get_data(as_text=True))
+
+
+def _public_sms_url(client: FlaskClient) -> str:
+    with client.application.app_context():
+        base = get_services().settings.public_base_url
+    return f"{base}/sms" if base else "http://localhost/sms"
 
 
 @pytest.fixture

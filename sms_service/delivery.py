@@ -1,0 +1,68 @@
+"""Delivery status callbacks: applied once, never backwards, and never lost to a race.
+
+A callback can beat the worker that records the provider's sid (the send timed out, the retry
+has not found it yet): such a callback is parked under its sid and applied when the sid is
+recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import cast
+
+from . import keys
+from .logs import mask_phone
+from .sender import ERROR_OPTED_OUT
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+SEEN_TTL_SECONDS = 7 * 86400
+PARKED_TTL_SECONDS = 24 * 3600
+
+
+def apply_status(
+    services: Services, provider_sid: str, status: str, error_code: str, now: float
+) -> str:
+    """Apply one status callback; return what happened (applied, duplicate, parked...)."""
+    seen = keys.status_seen(provider_sid, status)
+    if not services.redis.set(seen, error_code or "-", nx=True, ex=SEEN_TTL_SECONDS):
+        return "duplicate"
+    message_id = services.outbound.by_provider_sid(provider_sid)
+    if message_id is None:
+        # Perhaps ours, sid not recorded yet: keep it for when it is.
+        services.redis.delete(seen)
+        parked = keys.status_parked(provider_sid)
+        pipe = services.redis.pipeline()
+        pipe.rpush(parked, json.dumps({"status": status, "error_code": error_code}))
+        pipe.expire(parked, PARKED_TTL_SECONDS)
+        pipe.execute()
+        return "parked"
+    moved = services.outbound.advance_status(message_id, status, now, error_code)
+    message = services.outbound.get(message_id)
+    if message is None:
+        return "gone"
+    if error_code == str(ERROR_OPTED_OUT):
+        services.store.record_opt_out(message.phone, now)
+        log.warning("message %s: %s opted out (21610)", message_id, mask_phone(message.phone))
+    if moved and status in ("failed", "undelivered"):
+        services.followups.add_problem(
+            message.followup_id,
+            f"the {message.kind} text was {status} (error {error_code or 'unknown'})",
+            now,
+        )
+    return "applied" if moved else "stale"
+
+
+def apply_parked(services: Services, provider_sid: str, now: float) -> int:
+    """Apply the callbacks that arrived before this sid was recorded."""
+    parked = keys.status_parked(provider_sid)
+    pipe = services.redis.pipeline()
+    pipe.lrange(parked, 0, -1)
+    pipe.delete(parked)
+    raw, _ = pipe.execute()
+    for item in cast(list[str], raw):
+        callback = json.loads(item)
+        apply_status(services, provider_sid, callback["status"], callback["error_code"], now)
+    return len(raw)

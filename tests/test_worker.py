@@ -1,0 +1,313 @@
+"""Real `rq` worker processes, the real twilio client and a local Twilio API: one result text
+and one follow-up per screening, whatever happens to the workers or the provider."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from conftest import ROOT, TEST_AUTH_TOKEN, Phone, provider_config, services_of
+from flask import Flask
+from twilio_api import FakeTwilio
+
+from sms_service import create_app
+from sms_service.followups import result_message_id
+
+pytestmark = pytest.mark.slow
+
+ENGLISH = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]
+SPANISH = ["HOLA", "9", "A", "S", "C", "S", "B", "N", "A", "A", "N", "S"]
+
+
+class Workers:
+    """Starts `sms-screener worker` processes and stops them after the test."""
+
+    def __init__(self, env: dict[str, str], tmp_path: Path) -> None:
+        self.env = env
+        self.tmp_path = tmp_path
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"worker-{len(self.procs)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sms_service.cli", "worker", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("worker-*.log")))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, workers: Workers) -> float:
+    """Wait until check() holds; return the seconds it took."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{workers.logs()}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def env(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
+) -> dict[str, str]:
+    return {**os.environ, **provider_config(redis_url, tmp_path, twilio_api)}
+
+
+@pytest.fixture
+def workers(env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
+    pool = Workers(env, tmp_path)
+    yield pool
+    pool.stop()
+
+
+def complete(app: Flask, number: str, texts: list[str] = ENGLISH) -> str:
+    """Text a whole screening through the signed webhook; return its conversation id."""
+    phone = Phone(app.test_client(), number, sign_with=TEST_AUTH_TOKEN)
+    for body in texts:
+        replies = phone.text(body)
+    assert "reviewing" in replies[0] or "revisando" in replies[0], replies
+    state = services_of(app).store.load(number)
+    assert state is not None
+    return state.conversation_id
+
+
+def followup_count(app: Flask) -> int:
+    return len(services_of(app).followups.list())
+
+
+def test_the_result_text_reaches_the_provider_once(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    number = "+15550100601"
+    conversation_id = complete(provider_app, number)
+    workers.start()
+    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the result text", workers)
+    [message] = twilio_api.messages
+    assert message.to == number
+    assert message.body.startswith("An IEP is likely the better fit for your child.")
+    assert "https://example.org/book" in message.body
+    assert message.status_callback == "https://sms.example.org/sms/status"
+    followup = services_of(provider_app).followups.get(conversation_id)
+    assert followup is not None
+    assert (followup.outcome, followup.priority, followup.status) == ("iep", "normal", "new")
+    outbound = services_of(provider_app).outbound.get(result_message_id(conversation_id))
+    assert outbound is not None
+    assert outbound.provider_sid == message.sid
+    time.sleep(1.5)
+    assert len(twilio_api.messages) == 1
+    assert followup_count(provider_app) == 1
+
+
+def test_the_spanish_result_is_in_spanish(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    complete(provider_app, "+15550100602", SPANISH)
+    workers.start()
+    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the result text", workers)
+    body = twilio_api.messages[0].body
+    assert body.startswith("Un IEP es probablemente lo mejor para su hijo/a.")
+    assert "Solo informacion, no es consejo legal." in body
+
+
+def test_429_three_times_still_sends_one_text(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    twilio_api.script("429", "429", "429")
+    complete(provider_app, "+15550100603")
+    workers.start()
+    took = wait_for(lambda: len(twilio_api.messages) == 1, 60, "the result text", workers)
+    assert twilio_api.creates() == 4, "three refusals, then the one text"
+    time.sleep(1.5)
+    assert len(twilio_api.messages) == 1
+    print(f"429 x3 recovered in {took:.1f} s")
+
+
+def test_stop_after_the_last_answer_means_no_result_text(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    number = "+15550100604"
+    conversation_id = complete(provider_app, number)
+    assert Phone(provider_app.test_client(), number, sign_with=TEST_AUTH_TOKEN).text("STOP") == []
+    workers.start()
+    services = services_of(provider_app)
+
+    def suppressed() -> bool:
+        message = services.outbound.get(result_message_id(conversation_id))
+        return message is not None and message.status == "suppressed"
+
+    wait_for(suppressed, 30, "the result to be suppressed", workers)
+    assert twilio_api.messages == []
+    followup = services.followups.get(conversation_id)
+    assert followup is not None, "the office still gets the lead"
+    assert any("opted out" in p for p in followup.problems)
+
+
+def test_21610_marks_the_phone_opted_out_and_is_not_retried(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    number = "+15550100605"
+    twilio_api.script("21610")
+    conversation_id = complete(provider_app, number)
+    workers.start()
+    services = services_of(provider_app)
+    wait_for(lambda: services.store.is_opted_out(number), 30, "the opt-out", workers)
+    time.sleep(2)
+    assert twilio_api.creates() == 1
+    message = services.outbound.get(result_message_id(conversation_id))
+    assert message is not None
+    assert message.status == "blocked"
+
+
+def test_21211_fails_for_good_and_flags_the_followup(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    twilio_api.script("21211")
+    conversation_id = complete(provider_app, "+15550100606")
+    workers.start()
+    services = services_of(provider_app)
+
+    def flagged() -> bool:
+        followup = services.followups.get(conversation_id)
+        return followup is not None and bool(followup.problems)
+
+    wait_for(flagged, 30, "the follow-up to be flagged", workers)
+    followup = services.followups.get(conversation_id)
+    assert followup is not None
+    assert any("21211" in p for p in followup.problems)
+    time.sleep(2)
+    assert twilio_api.creates() == 1
+
+
+def test_a_timeout_after_the_provider_took_the_text_never_sends_it_twice(
+    provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
+) -> None:
+    twilio_api.script("timeout")  # taken, but the answer comes after the client gave up
+    conversation_id = complete(provider_app, "+15550100607")
+    workers.start()
+    services = services_of(provider_app)
+
+    def recorded() -> bool:
+        message = services.outbound.get(result_message_id(conversation_id))
+        return message is not None and bool(message.provider_sid)
+
+    wait_for(recorded, 60, "the earlier send to be found", workers)
+    assert len(twilio_api.messages) == 1
+    message = services.outbound.get(result_message_id(conversation_id))
+    assert message is not None
+    assert message.provider_sid == twilio_api.messages[0].sid
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _horses(worker: subprocess.Popen[bytes], workers: Workers) -> list[int]:
+    """Return the worker's work-horse processes (its children but the scheduler)."""
+    scheduler = re.findall(r"Scheduler for \S+ started with PID (\d+)", workers.logs())
+    return [pid for pid in _children(worker.pid) if str(pid) not in scheduler]
+
+
+def test_a_work_horse_killed_mid_send_still_sends_one_text(
+    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
+) -> None:
+    # The provider takes the text, then the horse dies before it hears back.
+    env.update(TWILIO_TIMEOUT_SECONDS="5")
+    app = create_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
+    twilio_api.delay = 4
+    twilio_api.script("timeout")
+    conversation_id = complete(app, "+15550100608")
+    worker = workers.start()
+    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
+    horses = _horses(worker, workers)
+    assert len(horses) == 1, "the worker forks one work horse for the job"
+    for pid in horses:
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    services = services_of(app)
+
+    def recorded() -> bool:
+        message = services.outbound.get(result_message_id(conversation_id))
+        return message is not None and bool(message.provider_sid)
+
+    wait_for(recorded, 90, "the retry to find the text", workers)
+    print(f"work horse killed: recovered in {time.monotonic() - killed_at:.1f} s")
+    time.sleep(1)
+    assert len(twilio_api.messages) == 1
+    assert followup_count(app) == 1
+
+
+def test_a_whole_worker_killed_mid_send_is_recovered_by_another(
+    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
+) -> None:
+    env.update(TWILIO_TIMEOUT_SECONDS="5")
+    app = create_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
+    twilio_api.delay = 4
+    twilio_api.script("timeout")
+    conversation_id = complete(app, "+15550100609")
+    first = workers.start("--job-monitoring-interval", "2")
+    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
+    for pid in [*_children(first.pid), first.pid]:
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    workers.start("--maintenance-interval", "2", "--job-monitoring-interval", "2")
+    services = services_of(app)
+
+    def recorded() -> bool:
+        message = services.outbound.get(result_message_id(conversation_id))
+        return message is not None and bool(message.provider_sid)
+
+    wait_for(recorded, 150, "another worker to take the job up", workers)
+    took = time.monotonic() - killed_at
+    print(f"whole worker killed: another worker finished the job {took:.1f} s later")
+    time.sleep(1)
+    assert len(twilio_api.messages) == 1
+    assert followup_count(app) == 1
+
+
+def test_twenty_completions_at_once_respect_outbound_mps(
+    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
+) -> None:
+    mps = 5
+    env.update(OUTBOUND_MPS=str(mps))
+    app = create_app(provider_config(redis_url, tmp_path, twilio_api, OUTBOUND_MPS=str(mps)))
+    for i in range(20):
+        complete(app, f"+155501007{i:02d}")
+    for _ in range(3):  # several workers share the one limit
+        workers.start()
+    wait_for(lambda: len(twilio_api.messages) == 20, 90, "20 result texts", workers)
+    times = sorted(m.received_at for m in twilio_api.messages)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # Slots are 1/mps apart on Redis's clock; allow a little scheduling jitter.
+    assert min(gaps) > (1 / mps) * 0.8, gaps
+    for start in times:
+        assert sum(1 for t in times if start <= t < start + 1) <= mps
+    assert len({m.to for m in twilio_api.messages}) == 20
+    print(f"20 texts at {mps}/s took {times[-1] - times[0]:.1f} s")
