@@ -307,7 +307,8 @@ def test_twenty_completions_at_once_respect_outbound_mps(
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     # Slots are 1/mps apart on Redis's clock; allow a little scheduling jitter.
     assert min(gaps) > (1 / mps) * 0.8, gaps
-    for start in times:
-        assert sum(1 for t in times if start <= t < start + 1) <= mps
+    # No more than mps texts in any second (5% allowance for arrival jitter).
+    for i in range(len(times) - mps):
+        assert times[i + mps] - times[i] >= 0.95, (i, times[i : i + mps + 1])
     assert len({m.to for m in twilio_api.messages}) == 20
     print(f"20 texts at {mps}/s took {times[-1] - times[0]:.1f} s")
