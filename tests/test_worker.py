@@ -3,6 +3,7 @@ and one follow-up per screening, whatever happens to the workers or the provider
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -225,7 +226,9 @@ def test_a_timeout_after_the_provider_took_the_text_never_sends_it_twice(
 
 
 def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    )
     return [int(p) for p in out.stdout.split()]
 
 
@@ -304,7 +307,7 @@ def test_twenty_completions_at_once_respect_outbound_mps(
         workers.start()
     wait_for(lambda: len(twilio_api.messages) == 20, 90, "20 result texts", workers)
     times = sorted(m.received_at for m in twilio_api.messages)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     # Slots are 1/mps apart on Redis's clock; allow a little scheduling jitter.
     assert min(gaps) > (1 / mps) * 0.8, gaps
     # No more than mps texts in any second (5% allowance for arrival jitter).
