@@ -99,6 +99,12 @@ def complete(app: Flask, number: str, texts: list[str] = ENGLISH) -> str:
     return state.conversation_id
 
 
+def sid_recorded(app: Flask, conversation_id: str) -> bool:
+    """Tell whether the result text's provider sid is recorded (it reached the provider)."""
+    message = services_of(app).outbound.get(result_message_id(conversation_id))
+    return message is not None and bool(message.provider_sid)
+
+
 def followup_count(app: Flask) -> int:
     return len(services_of(app).followups.list())
 
@@ -214,11 +220,12 @@ def test_a_timeout_after_the_provider_took_the_text_never_sends_it_twice(
     workers.start()
     services = services_of(provider_app)
 
-    def recorded() -> bool:
-        message = services.outbound.get(result_message_id(conversation_id))
-        return message is not None and bool(message.provider_sid)
-
-    wait_for(recorded, 60, "the earlier send to be found", workers)
+    wait_for(
+        lambda: sid_recorded(provider_app, conversation_id),
+        60,
+        "the earlier send to be found",
+        workers,
+    )
     assert len(twilio_api.messages) == 1
     message = services.outbound.get(result_message_id(conversation_id))
     assert message is not None
@@ -260,13 +267,8 @@ def test_a_work_horse_killed_mid_send_still_sends_one_text(
     for pid in horses:
         os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
-    services = services_of(app)
 
-    def recorded() -> bool:
-        message = services.outbound.get(result_message_id(conversation_id))
-        return message is not None and bool(message.provider_sid)
-
-    wait_for(recorded, 90, "the retry to find the text", workers)
+    wait_for(lambda: sid_recorded(app, conversation_id), 90, "the retry to find the text", workers)
     print(f"work horse killed: recovered in {time.monotonic() - killed_at:.1f} s")
     time.sleep(1)
     assert len(twilio_api.messages) == 1
@@ -287,13 +289,13 @@ def test_a_whole_worker_killed_mid_send_is_recovered_by_another(
         os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
     workers.start("--maintenance-interval", "2", "--job-monitoring-interval", "2")
-    services = services_of(app)
 
-    def recorded() -> bool:
-        message = services.outbound.get(result_message_id(conversation_id))
-        return message is not None and bool(message.provider_sid)
-
-    wait_for(recorded, 150, "another worker to take the job up", workers)
+    wait_for(
+        lambda: sid_recorded(app, conversation_id),
+        150,
+        "another worker to take the job up",
+        workers,
+    )
     took = time.monotonic() - killed_at
     print(f"whole worker killed: another worker finished the job {took:.1f} s later")
     time.sleep(1)
