@@ -111,6 +111,7 @@ class ConversationService:
             opt_change,
             now,
             screening=self._screening_record(new, now) if completed else None,
+            inbound_body=message.body,
         )
         if not saved:
             return None

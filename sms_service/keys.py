@@ -77,3 +77,8 @@ def send_claim(message_id: str) -> str:
 def status_parked(provider_sid: str) -> str:
     """Return the key of status callbacks that came before their sid was recorded."""
     return f"{PREFIX}status-parked:{provider_sid}"
+
+
+def transcript(conversation_id: str) -> str:
+    """Return the key of a conversation's texts, in and out, in order."""
+    return f"{PREFIX}transcript:{conversation_id}"

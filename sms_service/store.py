@@ -56,6 +56,11 @@ if ARGV[8] ~= '' then
   redis.call('SET', KEYS[5], ARGV[8], 'EX', ARGV[9])
   redis.call('ZADD', KEYS[6], ARGV[7], ARGV[10])
 end
+for i = 11, #ARGV do
+  redis.call('RPUSH', KEYS[7], ARGV[i])
+end
+redis.call('LTRIM', KEYS[7], -500, -1)
+redis.call('EXPIRE', KEYS[7], ARGV[9])
 redis.call('DEL', KEYS[1])
 return 1
 """
@@ -69,6 +74,15 @@ if redis.call('GET', KEYS[2]) == 'pending:' .. ARGV[1] then
 end
 return 1
 """
+
+
+#: Longest text kept in a transcript (a parent's 1,600 characters fit).
+MAX_TRANSCRIPT_BODY = 2000
+
+
+def transcript_line(at: float, direction: str, body: str) -> str:
+    """Return one transcript entry as JSON."""
+    return json.dumps({"at": at, "dir": direction, "body": body[:MAX_TRANSCRIPT_BODY]})
 
 
 class ClaimStatus(StrEnum):
@@ -136,9 +150,15 @@ class ConversationStore:
         opt_change: OptChange,
         now: float,
         screening: dict[str, Any] | None = None,
+        inbound_body: str = "",
     ) -> bool:
-        """Save the new state, the reply and any opt-out change; False if the lock was lost."""
+        """Save the new state, the reply, the transcript and any opt-out change.
+
+        Return False, having written nothing, if the lock was lost meanwhile.
+        """
         phone = state.phone
+        lines = [transcript_line(now, "in", inbound_body)]
+        lines += [transcript_line(now, "out", text) for text in replies]
         return bool(
             self._commit(
                 keys=[
@@ -148,6 +168,7 @@ class ConversationStore:
                     keys.opt_out(phone),
                     keys.screening(state.conversation_id),
                     keys.PENDING_EVALUATIONS,
+                    keys.transcript(state.conversation_id),
                 ],
                 args=[
                     token,
@@ -160,6 +181,7 @@ class ConversationStore:
                     json.dumps(screening, separators=(",", ":")) if screening else "",
                     self.retention_seconds,
                     state.conversation_id,
+                    *lines,
                 ],
             )
         )
@@ -186,6 +208,11 @@ class ConversationStore:
         raw = self._r.get(keys.screening(conversation_id))
         return cast(dict[str, Any], json.loads(cast(str, raw))) if raw else None
 
+    def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Return a conversation's texts, oldest first: {at, dir ("in"/"out"), body}."""
+        raw = cast(list[str], self._r.lrange(keys.transcript(conversation_id), 0, -1))
+        return [cast(dict[str, Any], json.loads(line)) for line in raw]
+
     def pending_evaluations(self) -> list[str]:
         """Return conversation ids whose screening has not been evaluated yet."""
         return cast(list[str], self._r.zrange(keys.PENDING_EVALUATIONS, 0, -1))
@@ -196,5 +223,6 @@ class ConversationStore:
         doomed = [keys.conversation(phone), keys.lock(phone)]
         if state is not None:
             doomed.append(keys.screening(state.conversation_id))
+            doomed.append(keys.transcript(state.conversation_id))
             self._r.zrem(keys.PENDING_EVALUATIONS, state.conversation_id)
         return int(self._r.delete(*doomed))

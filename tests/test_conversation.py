@@ -196,3 +196,19 @@ def test_a_flow_edited_mid_conversation_does_not_break_it(
     done = new.store.load(NUMBER)
     assert done is not None
     assert done.answers["school"] == "public_or_charter"
+
+
+def test_the_transcript_keeps_both_sides_in_order(harness: Harness) -> None:
+    harness.text("Hi")
+    harness.text("she's nine")
+    state = harness.store.load(NUMBER)
+    assert state is not None
+    lines = harness.store.transcript(state.conversation_id)
+    assert [(line["dir"], line["body"][:12]) for line in lines] == [
+        ("in", "Hi"),
+        ("out", "Test Law Off"),
+        ("out", "Reply 1 for "),
+        ("in", "she's nine"),
+        ("out", "Sorry, we di"),
+    ]
+    assert all(isinstance(line["at"], float) for line in lines)
