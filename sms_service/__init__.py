@@ -10,11 +10,12 @@ from flask import Flask
 from rq import Queue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import health, jobs, webhook
+from . import health, jobs, staff, webhook
+from .accounts import StaffStore
 from .config import load_settings
 from .conversation import ConversationService
 from .engine import load_flows
-from .followups import FollowupStore
+from .followups import FollowupStore, FollowupWork
 from .logs import configure_logging
 from .outbound import OutboundStore
 from .ratelimit import RateLimiter
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     flows = load_flows(settings.flows_dir, settings.flow_context())
     flow = flows[FLOW_ID]
     store = ConversationStore(client, settings.idle_seconds, settings.retention_seconds)
+    followups = FollowupStore(client)
     conversations = ConversationService(
         store, flow, lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id)
     )
@@ -67,7 +69,9 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         flow=flow,
         store=store,
         conversations=conversations,
-        followups=FollowupStore(client),
+        followups=followups,
+        followup_work=FollowupWork(client, followups),
+        staff=StaffStore(client),
         outbound=OutboundStore(
             client,
             settings.retention_seconds,
@@ -85,4 +89,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         )
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    staff.init_app(app, settings, redis_url)
+    # The provider signs its posts; CSRF tokens are for staff forms.
+    staff.csrf.exempt(webhook.bp)
+    staff.csrf.exempt(health.bp)
     return app

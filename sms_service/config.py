@@ -48,6 +48,8 @@ class Settings:
     trusted_proxies: int
     #: Seconds the provider's API may take to answer one request.
     twilio_timeout_seconds: float = 10.0
+    #: Minutes without a request after which a staff session ends.
+    staff_idle_minutes: float = 30.0
 
     @property
     def dev_mode(self) -> bool:
@@ -137,6 +139,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     retention_days = number("SCREENING_RETENTION_DAYS", 30.0, 0)
     proxies = number("TRUSTED_PROXIES", 0, -1)
     twilio_timeout = number("TWILIO_TIMEOUT_SECONDS", 10.0, 0)
+    staff_idle = number("STAFF_IDLE_MINUTES", 30.0, 0)
     if proxies != int(proxies):
         errors.append("TRUSTED_PROXIES must be a whole number")
 
@@ -169,4 +172,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         trusted_proxies=int(proxies),
         twilio_timeout_seconds=twilio_timeout,
+        staff_idle_minutes=staff_idle,
     )

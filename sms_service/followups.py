@@ -186,6 +186,87 @@ class FollowupStore:
         )
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A note or an audit record: who, when, what."""
+
+    at: float
+    actor: str
+    action: str
+    text: str
+
+
+def _entry(raw: str) -> Entry:
+    data = json.loads(raw)
+    return Entry(float(data["at"]), data["actor"], data["action"], data["text"])
+
+
+def _entry_json(entry: Entry) -> str:
+    return json.dumps(
+        {"at": entry.at, "actor": entry.actor, "action": entry.action, "text": entry.text}
+    )
+
+
+class FollowupWork:
+    """What staff do to a follow-up: assign, change status, notes, texts, with an audit trail."""
+
+    def __init__(self, client: Redis, store: FollowupStore) -> None:
+        self._r = client
+        self._store = store
+
+    def audit(self, followup_id: str, actor: str, action: str, text: str, now: float) -> None:
+        """Append to a follow-up's audit trail (views included)."""
+        self._r.rpush(
+            keys.followup_audit(followup_id), _entry_json(Entry(now, actor, action, text))
+        )
+
+    def audit_trail(self, followup_id: str) -> list[Entry]:
+        """Return the audit trail, oldest first."""
+        raw = cast(list[str], self._r.lrange(keys.followup_audit(followup_id), 0, -1))
+        return [_entry(r) for r in raw]
+
+    def set_status(self, followup_id: str, status: FollowupStatus, actor: str, now: float) -> None:
+        """Move a follow-up to a status."""
+        current = self._store.get(followup_id)
+        if current is None or current.status == status.value:
+            return
+        self._r.hset(
+            keys.followup(followup_id), mapping={"status": status.value, "updated_at": repr(now)}
+        )
+        self.audit(followup_id, actor, "status", f"{current.status} -> {status.value}", now)
+
+    def assign(self, followup_id: str, assignee: str, actor: str, now: float) -> None:
+        """Assign a follow-up to a staff member ("" to unassign)."""
+        current = self._store.get(followup_id)
+        if current is None or current.assignee == assignee:
+            return
+        self._r.hset(
+            keys.followup(followup_id), mapping={"assignee": assignee, "updated_at": repr(now)}
+        )
+        self.audit(followup_id, actor, "assign", assignee or "unassigned", now)
+
+    def add_note(self, followup_id: str, text: str, author: str, now: float) -> None:
+        """Add a note; notes are never edited or deleted."""
+        self._r.rpush(
+            keys.followup_notes(followup_id), _entry_json(Entry(now, author, "note", text))
+        )
+        self._r.hset(keys.followup(followup_id), "updated_at", repr(now))
+        self.audit(followup_id, author, "note", f"{len(text)} characters", now)
+
+    def notes(self, followup_id: str) -> list[Entry]:
+        """Return the notes, oldest first."""
+        raw = cast(list[str], self._r.lrange(keys.followup_notes(followup_id), 0, -1))
+        return [_entry(r) for r in raw]
+
+    def add_text(self, followup_id: str, message_id: str) -> None:
+        """Remember a text staff sent from this follow-up."""
+        self._r.rpush(keys.followup_texts(followup_id), message_id)
+
+    def texts(self, followup_id: str) -> list[str]:
+        """Return the ids of texts staff sent from this follow-up."""
+        return cast(list[str], self._r.lrange(keys.followup_texts(followup_id), 0, -1))
+
+
 def result_message_id(conversation_id: str) -> str:
     """Return the one id the result text of a screening may have."""
     return f"result-{conversation_id}"

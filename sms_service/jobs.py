@@ -152,6 +152,11 @@ def send_text(message_id: str) -> str:
         return "done"
     if services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
+    followup = services.followups.get(message.followup_id)
+    if message.kind == "staff" and followup is not None and followup.do_not_contact:
+        # The parent said no contact: a staff text is refused even if it was queued.
+        services.outbound.advance_status(message_id, "suppressed", time.time())
+        return "suppressed"
     token = uuid.uuid4().hex
     if not services.outbound.claim_send(message_id, token):
         # Another attempt holds it, or a killed worker did: its claim runs out soon.

@@ -82,3 +82,27 @@ def status_parked(provider_sid: str) -> str:
 def transcript(conversation_id: str) -> str:
     """Return the key of a conversation's texts, in and out, in order."""
     return f"{PREFIX}transcript:{conversation_id}"
+
+
+def staff(email: str) -> str:
+    """Return the key of one staff account (a hash; the password only as an argon2id hash)."""
+    return f"{PREFIX}staff:{email}"
+
+
+#: Every staff account's email.
+STAFF_ALL = f"{PREFIX}staff-all"
+
+
+def followup_notes(followup_id: str) -> str:
+    """Return the key of a follow-up's notes (append-only list)."""
+    return f"{PREFIX}followup:{followup_id}:notes"
+
+
+def followup_audit(followup_id: str) -> str:
+    """Return the key of a follow-up's audit trail (append-only list)."""
+    return f"{PREFIX}followup:{followup_id}:audit"
+
+
+def followup_texts(followup_id: str) -> str:
+    """Return the key of the ids of texts staff sent from a follow-up."""
+    return f"{PREFIX}followup:{followup_id}:texts"

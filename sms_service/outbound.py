@@ -72,6 +72,9 @@ class OutboundMessage:
     attempt_started_at: float
     attempts: int
     error_code: str
+    created_at: float = 0.0
+    #: Who sent it: the staff member's email for a staff text.
+    sender: str = ""
 
 
 class OutboundStore:
@@ -88,7 +91,14 @@ class OutboundStore:
         self._release = client.register_script(_RELEASE)
 
     def create(
-        self, message_id: str, phone: str, body: str, kind: str, followup_id: str, now: float
+        self,
+        message_id: str,
+        phone: str,
+        body: str,
+        kind: str,
+        followup_id: str,
+        now: float,
+        sender: str = "",
     ) -> bool:
         """Record a text to send, once; False if it exists already."""
         fields = {
@@ -105,6 +115,7 @@ class OutboundStore:
             "error_code": "",
             "created_at": repr(now),
             "updated_at": repr(now),
+            "sender": sender,
         }
         flat = [item for pair in fields.items() for item in pair]
         return bool(self._create(keys=[keys.outbound(message_id)], args=[self._retention, *flat]))
@@ -125,6 +136,8 @@ class OutboundStore:
             attempt_started_at=float(data.get("attempt_started_at", "0")),
             attempts=int(data.get("attempts", "0")),
             error_code=data.get("error_code", ""),
+            created_at=float(data.get("created_at", "0")),
+            sender=data.get("sender", ""),
         )
 
     def claim_send(self, message_id: str, token: str) -> bool:

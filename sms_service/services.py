@@ -9,10 +9,11 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
+from .accounts import StaffStore
 from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
-from .followups import FollowupStore
+from .followups import FollowupStore, FollowupWork
 from .outbound import OutboundStore
 from .ratelimit import RateLimiter
 from .sender import Sender
@@ -34,6 +35,8 @@ class Services:
     store: ConversationStore
     conversations: ConversationService
     followups: FollowupStore
+    followup_work: FollowupWork
+    staff: StaffStore
     outbound: OutboundStore
     sender: Sender
     rate_limiter: RateLimiter

@@ -150,6 +150,7 @@ def _question(data: Mapping[str, Any], context: Mapping[str, str], n: int, total
             maximum=int(data.get("maximum", 0)),
             ask_if={k: tuple(v) for k, v in data.get("ask_if", {}).items()},
             reask_words=_words(data.get("reask_words", ())),
+            label=str(data.get("label", key)),
         )
     except FlowError as exc:
         raise FlowError(f"question {key}: {exc}") from exc
@@ -161,6 +162,7 @@ def _choice(data: Mapping[str, Any]) -> Choice:
         code=str(data["code"]),
         words=_words(data.get("words", ())),
         exclusive=bool(data.get("exclusive", False)),
+        label=str(data.get("label", data["code"])),
     )
 
 

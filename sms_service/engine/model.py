@@ -55,6 +55,8 @@ class Choice:
     words: tuple[str, ...] = ()
     #: An exclusive choice ("none of these") records an empty list and cannot be combined.
     exclusive: bool = False
+    #: How staff read this answer (English).
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,21 @@ class Question:
     ask_if: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Words that make any reply to this question too doubtful to record ("needs an IEP").
     reask_words: tuple[str, ...] = ()
+    #: How staff read this question (English).
+    label: str = ""
+
+    def answer_label(self, value: Any) -> str:
+        """Return a stored answer in plain English words, for staff."""
+        if self.kind is QuestionKind.NUMBER:
+            return str(value)
+        if self.kind is QuestionKind.YESNO:
+            return {"yes": "Yes", "no": "No", self.unsure_code: "Not sure"}.get(value, str(value))
+        labels = {c.code: c.label or c.code for c in self.choices}
+        if self.kind is QuestionKind.MULTI:
+            if not value:
+                return next((c.label for c in self.choices if c.exclusive), "None")
+            return ", ".join(labels.get(v, v) for v in value)
+        return labels.get(value, str(value))
 
     def valid_value(self, value: Any) -> bool:
         """Tell whether a stored value is still a possible answer to this question."""

@@ -1,0 +1,69 @@
+"""The staff pages: login, the follow-up queue, a follow-up's detail, admin of accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+from ..accounts import StaffStore
+from ..config import Settings
+from .auth import StaffUser, load_user
+from .security import csrf, limiter, login_manager
+from .views import bp
+
+#: Every staff page's Content-Security-Policy: no inline script or style, no framing.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """Return the limits library's URI for a Redis URL (a unix socket is spelt differently)."""
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+def init_app(app: Flask, settings: Settings, redis_url: str) -> None:
+    """Wire login, CSRF, rate limits and security headers, and register the staff pages."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.dev_mode,
+        SESSION_COOKIE_NAME="sms_screener_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.staff_idle_minutes),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        RATELIMIT_STORAGE_URI=limiter_storage_uri(redis_url),
+        RATELIMIT_KEY_PREFIX="smss-limits",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = "Please log in to see the queue."
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        """Set headers that keep staff pages out of frames, caches and sniffers."""
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/staff"):
+            response.headers["Content-Security-Policy"] = CSP
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Cache-Control"] = "no-store"
+        if not settings.dev_mode:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return response
+
+
+__all__ = ["StaffStore", "StaffUser", "bp", "csrf", "init_app", "limiter"]
