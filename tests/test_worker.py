@@ -7,6 +7,7 @@ import itertools
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -315,11 +316,11 @@ def test_twenty_completions_at_once_respect_outbound_mps(
         workers.start()
     wait_for(lambda: len(twilio_api.messages) == 20, 90, "20 result texts", workers)
     times = sorted(m.received_at for m in twilio_api.messages)
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    # Slots are 1/mps apart on Redis's clock; allow a little scheduling jitter.
-    assert min(gaps) > (1 / mps) * 0.8, gaps
-    # No more than mps texts in any second (5% allowance for arrival jitter).
+    # No more than mps texts reach the provider in any second (5% allowance for the
+    # arrival jitter of a loaded machine; the limiter itself spaces slots 10% wider).
     for i in range(len(times) - mps):
         assert times[i + mps] - times[i] >= 0.95, (i, times[i : i + mps + 1])
+    gaps = [round(b - a, 3) for a, b in itertools.pairwise(times)]
+    assert statistics.median(gaps) >= 1 / mps, gaps
     assert len({m.to for m in twilio_api.messages}) == 20
     print(f"20 texts at {mps}/s took {times[-1] - times[0]:.1f} s")
