@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -235,3 +236,74 @@ def phone(client: FlaskClient) -> Phone:
 def state_of(app: Flask, number: str) -> Any:
     """Return a phone's saved conversation state."""
     return services_of(app).store.load(number)
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+ADMIN_EMAIL = "admin@office.test"
+STAFF_EMAIL = "paralegal@office.test"
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has a CSRF-protected form"
+    return match.group(1)
+
+
+def add_staff(app: Flask, email: str, admin: bool = False) -> None:
+    """Create a staff login with STAFF_PASSWORD."""
+    from sms_service.accounts import Role
+
+    services_of(app).staff.add(email, STAFF_PASSWORD, Role.ADMIN if admin else Role.STAFF)
+
+
+def log_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD) -> Any:
+    """Log a test client in through the login form; return the response."""
+    page = client.get("/staff/login").get_data(as_text=True)
+    return client.post(
+        "/staff/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page)},
+    )
+
+
+@pytest.fixture
+def staff_client(app: Flask) -> FlaskClient:
+    """Return a client logged in as a (non-admin) staff member."""
+    add_staff(app, STAFF_EMAIL)
+    client = app.test_client()
+    assert log_in(client, STAFF_EMAIL).status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    """Return a client logged in as an admin."""
+    add_staff(app, ADMIN_EMAIL, admin=True)
+    client = app.test_client()
+    assert log_in(client, ADMIN_EMAIL).status_code == 302
+    return client
+
+
+def run_jobs(app: Flask) -> None:
+    """Run every queued job in this process (evaluations, sends), as a worker would."""
+    from rq import SimpleWorker
+
+    with app.app_context():
+        services = get_services()
+        SimpleWorker([services.queue], connection=services.rq_redis).work(
+            burst=True, logging_level="WARNING"
+        )
+
+
+SCREENING = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]
+
+
+def screen(app: Flask, number: str, texts: list[str] | None = None) -> str:
+    """Text a whole screening to the app (dev mode), run the jobs; return the follow-up id."""
+    phone = Phone(app.test_client(), number)
+    for body in texts or SCREENING:
+        phone.text(body)
+    run_jobs(app)
+    state = services_of(app).store.load(number)
+    assert state is not None
+    return str(state.conversation_id)
