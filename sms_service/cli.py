@@ -89,6 +89,8 @@ def run(host: str, port: int, web_workers: int) -> None:
         f"\nsms-screener is running ({mode}; {redis_where}).\n"
         f"  webhook:  POST {base}/sms   health: {base}/healthz\n"
         f"  try it:   .venv/bin/sms-screener chat --url {base}   (in another terminal)\n"
+        f"  staff:    {base}/staff/   (create a login: .venv/bin/sms-screener staff add EMAIL"
+        " --admin)\n"
         "  stop:     Ctrl-C\n"
     )
 
