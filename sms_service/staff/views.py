@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,7 @@ from flask import (
     url_for,
 )
 from flask_limiter.util import get_remote_address
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts import AccountError, Role, normalize_email
@@ -48,6 +49,7 @@ bp = Blueprint(
 #: A text from staff: short, at most three segments.
 MAX_STAFF_TEXT = 459
 LOGIN_LIMIT = "5 per minute"
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 FLAG_LABELS = {
     "long_removal": "Removed over 10 school days",
@@ -69,6 +71,30 @@ FILTER_STATUSES = ("open", *[s.value for s in FollowupStatus], "all")
 
 def _failed_login(response: Response) -> bool:
     return response.status_code == 401
+
+
+#: Requests a page makes by itself (the queue's refresh): they do not count as activity.
+_BACKGROUND_ENDPOINTS = frozenset({"staff.queue_rows"})
+_OPEN_ENDPOINTS = frozenset({"staff.login", "staff.static"})
+
+
+@bp.before_request
+def end_idle_sessions() -> BaseResponse | tuple[str, int] | None:
+    """Log out a session idle for STAFF_IDLE_MINUTES (a page refreshing itself is not use)."""
+    if request.endpoint in _OPEN_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    idle = get_services().settings.staff_idle_minutes * 60
+    if now - float(session.get("last_active", 0)) > idle:
+        logout_user()
+        session.clear()
+        if request.endpoint in _BACKGROUND_ENDPOINTS or request.method != "GET":
+            return "logged out after a period of inactivity", 401
+        flash("You were logged out after a period of inactivity.")
+        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    if request.endpoint not in _BACKGROUND_ENDPOINTS:
+        session["last_active"] = now
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -99,6 +125,7 @@ def login() -> BaseResponse | tuple[str, int] | str:
     session.clear()
     login_user(StaffUser(account))
     session.permanent = True
+    session["last_active"] = time.time()
     target = request.args.get("next", "")
     parts = urlsplit(target)
     if not target.startswith("/staff") or parts.netloc or parts.scheme:
@@ -261,11 +288,14 @@ def export() -> Response:
 
 
 def _safe_cells(cells: Iterable[object]) -> list[str]:
-    """Neutralise spreadsheet formulas: a cell starting = + - @ (or a tab, CR) is text."""
+    """Neutralise spreadsheet formulas: a cell starting = + - @ (or a tab, CR) is text.
+
+    An E.164 number (+ and digits only) can compute nothing, and stays as it is for import.
+    """
     safe = []
     for cell in cells:
         text = "" if cell is None else str(cell)
-        if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _E164.match(text):
             text = "'" + text
         safe.append(text)
     return safe
