@@ -1,6 +1,9 @@
 // Count the SMS segments of a staff text as it is typed (GSM-7: 160/153, else UCS-2: 70/67).
 (function () {
   "use strict";
+  // Open the conversation at its latest texts.
+  var transcript = document.querySelector("ol.transcript");
+  if (transcript) { transcript.scrollTop = transcript.scrollHeight; }
   var box = document.getElementById("text-body");
   var out = document.getElementById("segments");
   if (!box || !out) { return; }
