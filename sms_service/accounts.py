@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -114,10 +115,46 @@ class StaffStore:
         return [a for a in (self.get(e) for e in emails) if a is not None]
 
     def set_disabled(self, email: str, disabled: bool) -> None:
-        """Disable (or enable again) an account; a disabled account cannot log in."""
+        """Disable (or enable again) an account; disabling ends its sessions for good."""
         if self.get(email) is None:
             raise AccountError(f"no account for {email}")
         self._r.hset(keys.staff(normalize_email(email)), "disabled", "1" if disabled else "0")
+        if disabled:
+            self.end_all_sessions(email)
+
+    # Sessions live server-side too: the signed cookie only names one, so logging out,
+    # disabling an account or idling past the limit ends it even for a copied cookie.
+
+    def start_session(self, email: str, idle_seconds: int) -> str:
+        """Open a session for an account; return its token (kept in the signed cookie)."""
+        email = normalize_email(email)
+        token = secrets.token_urlsafe(32)
+        pipe = self._r.pipeline()
+        pipe.set(keys.staff_session(token), email, ex=idle_seconds)
+        pipe.sadd(keys.staff_sessions(email), token)
+        pipe.execute()
+        return token
+
+    def session_alive(self, token: str, email: str) -> bool:
+        """Tell whether a session token is open for this account."""
+        return bool(token) and self._r.get(keys.staff_session(token)) == normalize_email(email)
+
+    def touch_session(self, token: str, idle_seconds: int) -> None:
+        """Restart a session's idle clock (on real use, not a page refreshing itself)."""
+        self._r.expire(keys.staff_session(token), idle_seconds)
+
+    def end_session(self, token: str, email: str) -> None:
+        """Close one session."""
+        pipe = self._r.pipeline()
+        pipe.delete(keys.staff_session(token))
+        pipe.srem(keys.staff_sessions(normalize_email(email)), token)
+        pipe.execute()
+
+    def end_all_sessions(self, email: str) -> None:
+        """Close every session of an account."""
+        index = keys.staff_sessions(normalize_email(email))
+        tokens = cast(set[str], self._r.smembers(index))
+        self._r.delete(index, *(keys.staff_session(t) for t in tokens))
 
     def set_password(self, email: str, password: str) -> None:
         """Change an account's password."""
@@ -126,3 +163,4 @@ class StaffStore:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
         self._r.hset(keys.staff(normalize_email(email)), "password_hash", _hasher.hash(password))
+        self.end_all_sessions(email)

@@ -106,3 +106,13 @@ def followup_audit(followup_id: str) -> str:
 def followup_texts(followup_id: str) -> str:
     """Return the key of the ids of texts staff sent from a follow-up."""
     return f"{PREFIX}followup:{followup_id}:texts"
+
+
+def staff_session(token: str) -> str:
+    """Return the key of one open staff session (expires after the idle limit)."""
+    return f"{PREFIX}staff-session:{token}"
+
+
+def staff_sessions(email: str) -> str:
+    """Return the key of the set of an account's session tokens."""
+    return f"{PREFIX}staff-sessions:{email}"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort
+from flask import abort, session
 from flask_login import UserMixin, current_user
 
 from ..accounts import Role, StaffAccount
@@ -33,9 +33,16 @@ class StaffUser(UserMixin):  # type: ignore[misc]
         return self.account.role is Role.ADMIN
 
 
+#: The signed cookie's key naming the server-side session.
+SESSION_TOKEN = "staff_session"  # noqa: S105 (a cookie key, not a secret)
+
+
 def load_user(email: str) -> StaffUser | None:
-    """Load the session's user; a disabled account is logged out at its next request."""
-    account = get_services().staff.get(email)
+    """Load the session's user: only with an open server-side session and an enabled account."""
+    staff = get_services().staff
+    if not staff.session_alive(str(session.get(SESSION_TOKEN, "")), email):
+        return None
+    account = staff.get(email)
     if account is None or account.disabled:
         return None
     return StaffUser(account)

@@ -7,6 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
+# A moving window: failures straddling a window's edge are still counted together.
+limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -34,7 +34,7 @@ from ..jobs import enqueue_send
 from ..logs import mask_phone
 from ..segments import count_segments
 from ..services import Services, get_services
-from .auth import StaffUser, admin_required, me
+from .auth import SESSION_TOKEN, StaffUser, admin_required, me
 from .security import limiter
 
 bp = Blueprint(
@@ -75,26 +75,16 @@ def _failed_login(response: Response) -> bool:
 
 #: Requests a page makes by itself (the queue's refresh): they do not count as activity.
 _BACKGROUND_ENDPOINTS = frozenset({"staff.queue_rows"})
-_OPEN_ENDPOINTS = frozenset({"staff.login", "staff.static"})
 
 
 @bp.before_request
-def end_idle_sessions() -> BaseResponse | tuple[str, int] | None:
-    """Log out a session idle for STAFF_IDLE_MINUTES (a page refreshing itself is not use)."""
-    if request.endpoint in _OPEN_ENDPOINTS or not current_user.is_authenticated:
-        return None
-    now = time.time()
-    idle = get_services().settings.staff_idle_minutes * 60
-    if now - float(session.get("last_active", 0)) > idle:
-        logout_user()
-        session.clear()
-        if request.endpoint in _BACKGROUND_ENDPOINTS or request.method != "GET":
-            return "logged out after a period of inactivity", 401
-        flash("You were logged out after a period of inactivity.")
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    if request.endpoint not in _BACKGROUND_ENDPOINTS:
-        session["last_active"] = now
-    return None
+def keep_sessions_alive() -> None:
+    """Restart the idle clock on real use; a page refreshing itself does not count."""
+    if request.endpoint in _BACKGROUND_ENDPOINTS or not current_user.is_authenticated:
+        return
+    services = get_services()
+    idle = round(services.settings.staff_idle_minutes * 60)
+    services.staff.touch_session(str(session.get(SESSION_TOKEN, "")), idle)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -123,9 +113,10 @@ def login() -> BaseResponse | tuple[str, int] | str:
         return render_template("staff/login.html", error=True, email=email), 401
     # A new session at login: nothing from before it (a planted session id) survives.
     session.clear()
+    idle = round(services.settings.staff_idle_minutes * 60)
+    session[SESSION_TOKEN] = services.staff.start_session(account.email, idle)
     login_user(StaffUser(account))
     session.permanent = True
-    session["last_active"] = time.time()
     target = request.args.get("next", "")
     parts = urlsplit(target)
     if not target.startswith("/staff") or parts.netloc or parts.scheme:
@@ -136,7 +127,8 @@ def login() -> BaseResponse | tuple[str, int] | str:
 @bp.post("/logout")
 @login_required
 def logout() -> BaseResponse:
-    """End the session."""
+    """End the session (server-side too: a copy of the cookie is dead)."""
+    get_services().staff.end_session(str(session.get(SESSION_TOKEN, "")), me().email)
     logout_user()
     session.clear()
     flash("You are logged out.")
