@@ -498,6 +498,22 @@ def flows_check(quiet: bool) -> None:
     click.echo("OK every text is within its segment budget")
 
 
+@flows.command("graph")
+@click.option("--flow", "flow_id", default=FLOW_ID, show_default=True, help="Which flow.")
+def flows_graph(flow_id: str) -> None:
+    """Print a flow as a Mermaid diagram (paste it into any Mermaid viewer)."""
+    from .flowgraph import mermaid
+
+    settings = _settings()
+    try:
+        loaded = load_flows(settings.flows_dir, settings.flow_context())
+    except FlowError as exc:
+        _fail(str(exc))
+    if flow_id not in loaded:
+        _fail(f"no flow {flow_id!r}; flows: {', '.join(sorted(loaded))}")
+    click.echo(mermaid(loaded[flow_id]))
+
+
 @main.command()
 @click.option("--phone", required=True, help="The family's number, as it texted us.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

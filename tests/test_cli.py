@@ -86,3 +86,16 @@ def test_purge_deletes_a_family_but_keeps_the_opt_out(
     assert "***0322" in result.output
     assert not redis.exists(keys.conversation(number))
     assert redis.exists(keys.opt_out(number))
+
+
+def test_flows_graph_draws_every_question_in_order(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["flows", "graph"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "flowchart TD"
+    keys = ["age", "school", "condition", "plan", "behind", "services",
+            "accommodations_enough", "discipline", "evaluation", "deadline_soon", "contact_ok"]  # fmt: skip
+    positions = [next(i for i, line in enumerate(lines) if f". {key}:" in line) for key in keys]
+    assert positions == sorted(positions)
+    assert "E none" in result.output
+    assert "worker: evaluate" in result.output
