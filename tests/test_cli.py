@@ -93,8 +93,10 @@ def test_flows_graph_draws_every_question_in_order(env: dict[str, str]) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "flowchart TD"
-    keys = ["age", "school", "condition", "plan", "behind", "services",
-            "accommodations_enough", "discipline", "evaluation", "deadline_soon", "contact_ok"]  # fmt: skip
+    keys = [
+        "age", "school", "condition", "plan", "behind", "services",
+        "accommodations_enough", "discipline", "evaluation", "deadline_soon", "contact_ok",
+    ]  # fmt: skip
     positions = [next(i for i, line in enumerate(lines) if f". {key}:" in line) for key in keys]
     assert positions == sorted(positions)
     assert "E none" in result.output
