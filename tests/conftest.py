@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -307,3 +313,47 @@ def screen(app: Flask, number: str, texts: list[str] | None = None) -> str:
     state = services_of(app).store.load(number)
     assert state is not None
     return str(state.conversation_id)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn_server(
+    config: dict[str, str], tmp_path: Path, port: int, *gunicorn_args: str
+) -> Iterator[str]:
+    """Run the app under gunicorn with these settings until healthy; yield its base URL."""
+    log = tmp_path / f"gunicorn-{port}.log"
+    env = {**os.environ, **config}
+    command = [sys.executable, "-m", "gunicorn", *gunicorn_args, "--bind", f"127.0.0.1:{port}"]
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [*command, "sms_service:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start:\n" + log.read_text()) from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +19,12 @@ from typing import Any
 import pytest
 import redis as redis_lib
 from conftest import (
-    ROOT,
     STAFF_PASSWORD,
     TEST_AUTH_TOKEN,
     Phone,
     add_staff,
+    free_port,
+    gunicorn_server,
     make_config,
     provider_config,
     run_jobs,
@@ -64,12 +60,6 @@ REFRESH_WAIT_MS = 10_000
 # --- the server and the browser --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Live:
     """A gunicorn server on the test Redis, and an app in this process on the same Redis."""
@@ -81,48 +71,6 @@ class Live:
         return self.base + path
 
 
-def _serve(config: dict[str, str], port: int, tmp_path: Path) -> Iterator[str]:
-    """Run the app under gunicorn with these settings; yield its base URL."""
-    log = tmp_path / "gunicorn.log"
-    env = {**os.environ, **config}
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "sms_service:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start:\n" + log.read_text()) from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture(scope="module")
 def dev_server(
     redis_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -130,7 +78,7 @@ def dev_server(
     """One dev-mode server (texts go to the local outbox) for the module's tests."""
     tmp_path = tmp_path_factory.mktemp("browser")
     config = make_config(redis_url, tmp_path)
-    for base in _serve(config, _free_port(), tmp_path):
+    with gunicorn_server(config, tmp_path, free_port(), "--workers", "2") as base:
         yield base, config
 
 
@@ -146,11 +94,11 @@ def live_provider(
     redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
 ) -> Iterator[Live]:
     """Serve the app with provider credentials, sending through the local Twilio API."""
-    port = _free_port()
+    port = free_port()
     config = provider_config(
         redis_url, tmp_path, twilio_api, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}"
     )
-    for base in _serve(config, port, tmp_path):
+    with gunicorn_server(config, tmp_path, port, "--workers", "2") as base:
         yield Live(base, create_app(config))
 
 
@@ -459,7 +407,7 @@ def test_screenshots_of_the_queue_and_a_followup(live: Live, page: Page) -> None
 def live_short_idle(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Iterator[Live]:
     """Serve the app with staff sessions that end after 6 s idle."""
     config = make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="0.1")
-    for base in _serve(config, _free_port(), tmp_path):
+    with gunicorn_server(config, tmp_path, free_port(), "--workers", "2") as base:
         yield Live(base, create_app(config))
 
 

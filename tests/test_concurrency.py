@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from conftest import ROOT, inbound_form, make_config, twiml_messages
+from conftest import free_port, gunicorn_server, inbound_form, make_config, twiml_messages
 
 from sms_service import keys
 from sms_service.engine.model import State
@@ -26,12 +21,6 @@ pytestmark = pytest.mark.slow
 
 WORKERS = 4
 CONCURRENT_TEXTS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _post(base: str, form: dict[str, str]) -> tuple[int, str]:
@@ -48,42 +37,10 @@ def _post(base: str, form: dict[str, str]) -> tuple[int, str]:
 @pytest.fixture
 def server(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Iterator[str]:
     """Run the app under gunicorn with several worker processes; yield its base URL."""
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    env = {**os.environ, **make_config(redis_url, tmp_path)}
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(WORKERS),
-                "--threads",
-                "5",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "sms_service:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=15)
+    config = make_config(redis_url, tmp_path)
+    args = ("--workers", str(WORKERS), "--threads", "5")
+    with gunicorn_server(config, tmp_path, free_port(), *args) as base:
+        yield base
 
 
 def test_twenty_texts_at_once_from_one_phone_are_each_applied_once(
