@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .engine.model import LANGUAGES, Flow, Question, QuestionKind
+from .engine.answers import INVALID_REASONS
+from .engine.engine import reask_lead
+from .engine.model import LANGUAGES, Flow, Question
 from .evaluator import Priority, Suggestion
 from .results import possible_reasons, render_result
 from .segments import SegmentCount, count_segments
@@ -24,13 +26,9 @@ class MessageCheck:
         return self.count.segments <= self.budget
 
 
-def _leads(question: Question) -> tuple[str, ...]:
-    """Return the message names that can open a re-ask of this question."""
-    if question.kind is QuestionKind.NUMBER:
-        return ("sorry", "grade_not_age", "two_numbers", "out_of_range")
-    if question.kind is QuestionKind.YESNO:
-        return ("sorry", "two_answers", "need_yes_no")
-    return ("sorry", "two_answers", "pick_one")
+def _leads(question: Question) -> list[str]:
+    """Return the message names that can open a re-ask of this question (the engine's own)."""
+    return sorted({reask_lead(question, r) for r in INVALID_REASONS[question.kind]})
 
 
 def check_flow(flow: Flow) -> list[MessageCheck]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -205,6 +205,24 @@ _MAX_DIGITS = 4
 _TOO_BIG = 10**_MAX_DIGITS
 
 _Span: TypeAlias = tuple[int, int]
+
+
+#: The reasons each kind of question's reader can give for an invalid reply (EMPTY aside),
+#: so the texts that answer them can all be checked (`sms-screener flows check`).
+INVALID_REASONS: Mapping[QuestionKind, frozenset[Reason]] = {
+    QuestionKind.NUMBER: frozenset(
+        {
+            Reason.UNCLEAR,
+            Reason.GRADE,
+            Reason.TWO_NUMBERS,
+            Reason.OUT_OF_RANGE,
+            Reason.UNSURE_NOT_ALLOWED,
+        }
+    ),
+    QuestionKind.YESNO: frozenset({Reason.UNCLEAR, Reason.TWO_ANSWERS, Reason.UNSURE_NOT_ALLOWED}),
+    QuestionKind.CHOICE: frozenset({Reason.UNCLEAR, Reason.TWO_ANSWERS, Reason.UNSURE_NOT_ALLOWED}),
+    QuestionKind.MULTI: frozenset({Reason.UNCLEAR, Reason.TWO_ANSWERS, Reason.UNSURE_NOT_ALLOWED}),
+}
 
 
 def normalize(text: str) -> str:

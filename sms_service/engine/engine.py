@@ -37,6 +37,13 @@ _REASON_MESSAGES = {
 }
 
 
+def reask_lead(question: Question, reason: Reason) -> str:
+    """Return the message that opens the re-ask of a question after an invalid reply."""
+    if reason is Reason.UNSURE_NOT_ALLOWED and question.kind is QuestionKind.YESNO:
+        return "need_yes_no"
+    return _REASON_MESSAGES.get(reason, "sorry")
+
+
 def new_state(conversation_id: str, phone: str, now: float, flow: Flow) -> State:
     """Return the state of a conversation that has not begun."""
     return State(
@@ -236,10 +243,7 @@ def _invalid(flow: Flow, state: State, question: Question, reading: Invalid) -> 
     if question.unsure_code and state.invalid_count >= UNSURE_AFTER:
         note = (flow.message("unsure_recorded", lang),)
         return _record(flow, state, question, question.unsure_code, note)
-    lead_name = _REASON_MESSAGES.get(reading.reason, "sorry")
-    if reading.reason is Reason.UNSURE_NOT_ALLOWED and question.kind is QuestionKind.YESNO:
-        lead_name = "need_yes_no"
-    lead = flow.message(lead_name, lang)
+    lead = flow.message(reask_lead(question, reading.reason), lang)
     parts = [lead, question.hint[lang]]
     if state.invalid_count >= HELP_AFTER:
         parts.append(flow.message("help_tip", lang))
