@@ -61,3 +61,21 @@ def test_the_last_answer_completes_and_says_so(flow: Flow) -> None:
     assert step.state.status is Status.COMPLETED
     assert Event.COMPLETED in step.events
     assert "reviewing your answers" in step.replies[0]
+
+
+@pytest.mark.parametrize(
+    ("answers", "key", "lead"),
+    [
+        (["Hi", "1"], "age", "Sorry, we didn't get that."),
+        (["Hi", "1", "9"], "school", "Please pick one of the letters."),
+        (["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A"], "deadline_soon",
+         "This one needs a yes or a no."),
+    ],
+)  # fmt: skip
+def test_not_sure_where_it_is_not_allowed_says_what_is_needed(
+    flow: Flow, answers: list[str], key: str, lead: str
+) -> None:
+    state = run(flow, answers)
+    assert state.current == key
+    reply = advance(flow, state, "not sure", 30.0).replies[0]
+    assert reply.startswith(lead), reply

@@ -29,7 +29,6 @@ HELP_AFTER = 2
 SPANISH_HELP = frozenset({"ayuda"})
 
 _REASON_MESSAGES = {
-    Reason.UNSURE_NOT_ALLOWED: "pick_one",
     Reason.GRADE: "grade_not_age",
     Reason.TWO_NUMBERS: "two_numbers",
     Reason.OUT_OF_RANGE: "out_of_range",
@@ -39,8 +38,11 @@ _REASON_MESSAGES = {
 
 def reask_lead(question: Question, reason: Reason) -> str:
     """Return the message that opens the re-ask of a question after an invalid reply."""
-    if reason is Reason.UNSURE_NOT_ALLOWED and question.kind is QuestionKind.YESNO:
-        return "need_yes_no"
+    if reason is Reason.UNSURE_NOT_ALLOWED:
+        # Say what is needed: a yes or no, or one of the letters; an age has no letters.
+        return {QuestionKind.YESNO: "need_yes_no", QuestionKind.NUMBER: "sorry"}.get(
+            question.kind, "pick_one"
+        )
     return _REASON_MESSAGES.get(reason, "sorry")
 
 
