@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from .answers import Invalid, Reason, normalize, read_answer
-from .keywords import Keyword, classify
+from .keywords import Keyword, classify, mentions_any
 from .model import (
     LANG_STEP,
     LANGUAGES,
@@ -226,17 +226,12 @@ def _answer(flow: Flow, state: State, text: str) -> Step:
         # An empty text or a photo: ask again, without counting it as a wrong answer.
         return _step(state, (question.prompt[lang], question.hint[lang]))
     reading = read_answer(question, text, flow.vocabulary)
-    if question.reask_words and _mentions(text, question.reask_words):
+    if mentions_any(normalize(text), question.reask_words):
         # "he needs an IEP" names a choice but does not answer the question: ask again.
         reading = Invalid(Reason.UNCLEAR)
     if isinstance(reading, Invalid):
         return _invalid(flow, state, question, reading)
     return _record(flow, state, question, reading.value, ())
-
-
-def _mentions(text: str, words: tuple[str, ...]) -> bool:
-    padded = f" {normalize(text)} "
-    return any(f" {word} " in padded for word in words)
 
 
 def _invalid(flow: Flow, state: State, question: Question, reading: Invalid) -> Step:

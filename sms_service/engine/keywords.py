@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from .answers import normalize
@@ -48,10 +49,15 @@ def classify(text: str, keywords: Keywords, opted_out: bool) -> Keyword | None:
 
 def revokes_consent(norm: str, keywords: Keywords) -> bool:
     """Tell whether a normalised text asks us to stop texting, in any words."""
-    padded = f" {norm} "
     # Err toward honouring: a wrong opt-out costs one START, a missed one breaks the TCPA.
     return (
-        any(f" {w} " in padded for w in keywords.revoke_words)
-        or any(f" {p} " in padded for p in keywords.revoke_phrases)
+        mentions_any(norm, keywords.revoke_words)
+        or mentions_any(norm, keywords.revoke_phrases)
         or any(p.search(norm) for p in keywords.revoke_patterns)
     )
+
+
+def mentions_any(norm: str, phrases: Iterable[str]) -> bool:
+    """Tell whether a normalised text holds one of the phrases as whole words."""
+    padded = f" {norm} "
+    return any(f" {phrase} " in padded for phrase in phrases)
