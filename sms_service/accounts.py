@@ -155,12 +155,3 @@ class StaffStore:
         index = keys.staff_sessions(normalize_email(email))
         tokens = cast(set[str], self._r.smembers(index))
         self._r.delete(index, *(keys.staff_session(t) for t in tokens))
-
-    def set_password(self, email: str, password: str) -> None:
-        """Change an account's password."""
-        if self.get(email) is None:
-            raise AccountError(f"no account for {email}")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-        self._r.hset(keys.staff(normalize_email(email)), "password_hash", _hasher.hash(password))
-        self.end_all_sessions(email)

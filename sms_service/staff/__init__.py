@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
-from ..accounts import StaffStore
 from ..config import Settings
-from .auth import StaffUser, load_user
+from .auth import load_user
 from .security import csrf, limiter, login_manager
 from .views import bp
 
@@ -66,4 +65,4 @@ def init_app(app: Flask, settings: Settings, redis_url: str) -> None:
         return response
 
 
-__all__ = ["StaffStore", "StaffUser", "bp", "csrf", "init_app", "limiter"]
+__all__ = ["bp", "csrf", "init_app", "limiter"]
