@@ -233,6 +233,16 @@ def test_a_timeout_after_the_provider_took_the_text_never_sends_it_twice(
     assert message.provider_sid == twilio_api.messages[0].sid
 
 
+def slow_provider(
+    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, env: dict[str, str]
+) -> Flask:
+    """Return an app whose next text the provider takes, answering 4 s later (timeout 5 s)."""
+    env.update(TWILIO_TIMEOUT_SECONDS="5")
+    twilio_api.delay = 4
+    twilio_api.script("timeout")
+    return create_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
+
+
 def _children(pid: int) -> list[int]:
     """Return the child processes of pid (read from /proc: no `ps` needed)."""
     children = []
@@ -256,10 +266,7 @@ def test_a_work_horse_killed_mid_send_still_sends_one_text(
     redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
 ) -> None:
     # The provider takes the text, then the horse dies before it hears back.
-    env.update(TWILIO_TIMEOUT_SECONDS="5")
-    app = create_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
-    twilio_api.delay = 4
-    twilio_api.script("timeout")
+    app = slow_provider(redis_url, tmp_path, twilio_api, env)
     conversation_id = complete(app, "+15550100608")
     worker = workers.start()
     wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
@@ -279,10 +286,7 @@ def test_a_work_horse_killed_mid_send_still_sends_one_text(
 def test_a_whole_worker_killed_mid_send_is_recovered_by_another(
     redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
 ) -> None:
-    env.update(TWILIO_TIMEOUT_SECONDS="5")
-    app = create_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
-    twilio_api.delay = 4
-    twilio_api.script("timeout")
+    app = slow_provider(redis_url, tmp_path, twilio_api, env)
     conversation_id = complete(app, "+15550100609")
     first = workers.start("--job-monitoring-interval", "2")
     wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
