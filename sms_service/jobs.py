@@ -152,8 +152,7 @@ def send_text(message_id: str) -> str:
         return "done"
     if services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
-    followup = services.followups.get(message.followup_id)
-    if message.kind == "staff" and followup is not None and followup.do_not_contact:
+    if message.kind == "staff" and _do_not_contact(services, message.followup_id):
         # The parent said no contact: a staff text is refused even if it was queued.
         services.outbound.advance_status(message_id, "suppressed", time.time())
         return "suppressed"
@@ -180,6 +179,11 @@ def send_text(message_id: str) -> str:
         raise AssertionError("unreachable")
     finally:
         services.outbound.release_send(message_id, token)
+
+
+def _do_not_contact(services: Services, followup_id: str) -> bool:
+    followup = services.followups.get(followup_id)
+    return followup is not None and followup.do_not_contact
 
 
 def _attempt(services: Services, message_id: str) -> str:
