@@ -518,13 +518,13 @@ def flows_graph(flow_id: str) -> None:
 @click.option("--phone", required=True, help="The family's number, as it texted us.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(phone: str, yes: bool) -> None:
-    """Delete one family's conversation and screening (their opt-out is kept)."""
-
+    """Delete one family's data: conversation, screenings, follow-ups, texts (not the opt-out)."""
     if not yes:
         click.confirm(f"Delete every record of {mask_phone(phone)}?", abort=True)
     app = _app()
     with app.app_context():
-        deleted = get_services().store.purge(phone)
+        services = get_services()
+        deleted = services.store.purge(phone) + services.followups.purge_phone(phone)
     click.echo(f"deleted {deleted} record(s) of {mask_phone(phone)}")
 
 

@@ -175,6 +175,31 @@ class FollowupStore:
         records = [Followup.from_hash(d) for d in cast(list[dict[str, str]], pipe.execute()) if d]
         return [f for f in records if status is None or f.status == status]
 
+    def purge_phone(self, phone: str) -> int:
+        """Delete every follow-up of a phone, with its notes, audit, texts and transcript."""
+        doomed: list[str] = []
+        for followup in self.list():
+            if followup.phone != phone:
+                continue
+            staff_texts = cast(list[str], self._r.lrange(keys.followup_texts(followup.id), 0, -1))
+            message_ids = [result_message_id(followup.conversation_id), *staff_texts]
+            doomed += [
+                keys.followup(followup.id),
+                keys.followup_notes(followup.id),
+                keys.followup_audit(followup.id),
+                keys.followup_texts(followup.id),
+                keys.transcript(followup.conversation_id),
+                keys.screening(followup.conversation_id),
+                keys.suggestion(followup.conversation_id),
+                *(keys.outbound(m) for m in message_ids),
+            ]
+            for message_id in message_ids:
+                sid = cast(str | None, self._r.hget(keys.outbound(message_id), "provider_sid"))
+                if sid:
+                    doomed.append(keys.outbound_by_provider_sid(sid))
+            self._r.zrem(keys.FOLLOWUP_QUEUE, keys.followup(followup.id))
+        return int(self._r.delete(*doomed)) if doomed else 0
+
     def add_problem(self, followup_id: str, problem: str, now: float) -> None:
         """Record something staff must know about a follow-up."""
         current = self.get(followup_id)

@@ -88,6 +88,25 @@ def test_purge_deletes_a_family_but_keeps_the_opt_out(
     assert redis.exists(keys.opt_out(number))
 
 
+def test_purge_deletes_the_follow_up_and_every_text_too(
+    env: dict[str, str], redis: redis_lib.Redis
+) -> None:
+    runner = CliRunner()
+    number = "+15550100323"
+    texts = "Hi\n1\n" + ENGLISH
+    result = runner.invoke(main, ["chat", "--phone", number], input=texts, env=env)
+    assert "An IEP is likely" in result.output, "the chat ran the jobs: follow-up and result"
+    assert redis.zcard(keys.FOLLOWUP_QUEUE) == 1
+    result = runner.invoke(main, ["purge", "--phone", number, "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    assert redis.zcard(keys.FOLLOWUP_QUEUE) == 0
+    # What may stay: the dev outbox, the shared send-rate slot, and MessageSid claims, which
+    # hold only our own replies (no answers) and expire after 72 h.
+    kept = ("smss:outbox", "smss:rate:", "smss:inbound:")
+    left = [k for k in redis.scan_iter("smss:*") if not k.startswith(kept)]
+    assert left == [], left
+
+
 def test_flows_graph_draws_every_question_in_order(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["flows", "graph"], env=env)
     assert result.exit_code == 0, result.output
