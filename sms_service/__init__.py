@@ -6,15 +6,17 @@ import logging
 import os
 from collections.abc import Mapping
 
+from argon2 import PasswordHasher
 from flask import Flask
 from rq import Queue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health, jobs, staff, webhook
-from .accounts import StaffStore
+from .accounts import LoginThrottle, StaffStore
+from .clock import Clock, system_clock
 from .config import load_settings
 from .conversation import ConversationService
-from .engine import load_flows
+from .engine import Flow, load_flows
 from .followups import FollowupStore, FollowupWork
 from .logs import configure_logging
 from .outbound import OutboundStore
@@ -27,10 +29,23 @@ from .store import ConversationStore
 #: Twilio's posts are a few KB; refuse anything far larger with 413.
 MAX_CONTENT_LENGTH = 128 * 1024
 FLOW_ID = "screening"
+#: Failed staff logins allowed per account and per address in any LOGIN_WINDOW_SECONDS.
+LOGIN_LIMIT = 5
+LOGIN_WINDOW_SECONDS = 60
 
 
-def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
-    """Build the app: settings, Redis, queue, flow, services, blueprints."""
+def create_app(
+    test_config: Mapping[str, str] | None = None,
+    *,
+    clock: Clock = system_clock,
+    password_hasher: PasswordHasher | None = None,
+    flows: Mapping[str, Flow] | None = None,
+) -> Flask:
+    """Build the app: settings, Redis, queue, flow, services, blueprints.
+
+    Tests inject a clock they move by hand, a cheap password hasher and flows loaded once;
+    production takes the defaults (the system clock, argon2id's production cost, flows_dir).
+    """
     environ = dict(os.environ)
     environ.update(test_config or {})
     settings = load_settings(environ)
@@ -53,7 +68,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     rq_client = connect(redis_url, decode=False)
     queue = Queue(jobs.QUEUE_NAME, connection=rq_client)
 
-    flows = load_flows(settings.flows_dir, settings.flow_context())
+    if flows is None:
+        flows = load_flows(settings.flows_dir, settings.flow_context())
     flow = flows[FLOW_ID]
     store = ConversationStore(client, settings.idle_seconds, settings.retention_seconds)
     followups = FollowupStore(client)
@@ -71,7 +87,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         conversations=conversations,
         followups=followups,
         followup_work=FollowupWork(client, followups),
-        staff=StaffStore(client),
+        staff=StaffStore(client, password_hasher, clock),
         outbound=OutboundStore(
             client,
             settings.retention_seconds,
@@ -79,6 +95,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         ),
         sender=make_sender(settings, client),
         rate_limiter=RateLimiter(client, settings.outbound_mps),
+        login_throttle=LoginThrottle(client, LOGIN_LIMIT, LOGIN_WINDOW_SECONDS, clock),
+        clock=clock,
         embedded_server=embedded,
     )
 
@@ -89,7 +107,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         )
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
-    staff.init_app(app, settings, redis_url)
+    staff.init_app(app, settings, clock)
     # The provider signs its posts; CSRF tokens are for staff forms.
     staff.csrf.exempt(webhook.bp)
     staff.csrf.exempt(health.bp)

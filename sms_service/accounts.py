@@ -1,10 +1,11 @@
-"""Staff logins: argon2id password hashes and roles, in Redis."""
+"""Staff logins: argon2id password hashes, roles, server-side sessions and the login limit."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
@@ -14,13 +15,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from redis import Redis
 
 from . import keys
+from .clock import Clock, system_clock
 
 MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# argon2-cffi's defaults are argon2id, 64 MiB, 3 passes: above OWASP's minimum.
-_hasher = PasswordHasher()
-# Verifying a made-up hash for unknown accounts keeps their timing like a real one.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+def production_hasher() -> PasswordHasher:
+    """Return the password hasher accounts use: argon2id, 64 MiB, 3 passes (above OWASP's)."""
+    return PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 
 
 class Role(StrEnum):
@@ -52,8 +55,14 @@ def normalize_email(email: str) -> str:
 class StaffStore:
     """Creates, finds, checks and disables staff accounts."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(
+        self, client: Redis, hasher: PasswordHasher | None = None, clock: Clock = system_clock
+    ) -> None:
         self._r = client
+        self._hasher = hasher or production_hasher()
+        self._clock = clock
+        # Verifying a made-up hash for unknown accounts keeps their timing like a real one.
+        self._dummy_hash = self._hasher.hash("not a real password, only for timing")
 
     def add(self, email: str, password: str, role: Role = Role.STAFF) -> StaffAccount:
         """Create an account; raise AccountError if the email is taken or the password weak."""
@@ -64,7 +73,7 @@ class StaffStore:
             raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
         if password.strip().lower() == email:
             raise AccountError("the password must not be the email address")
-        now = time.time()
+        now = self._clock()
         if not self._r.hsetnx(keys.staff(email), "email", email):
             raise AccountError(f"{email} already has an account")
         pipe = self._r.pipeline()
@@ -75,7 +84,7 @@ class StaffStore:
                 "role": role.value,
                 "disabled": "0",
                 "created_at": repr(now),
-                "password_hash": _hasher.hash(password),
+                "password_hash": self._hasher.hash(password),
             },
         )
         pipe.sadd(keys.STAFF_ALL, email)
@@ -99,13 +108,13 @@ class StaffStore:
         key = keys.staff(normalize_email(email))
         stored = cast(str | None, self._r.hget(key, "password_hash"))
         try:
-            _hasher.verify(stored or _DUMMY_HASH, password)
+            self._hasher.verify(stored or self._dummy_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         if stored is None:
             return None
-        if _hasher.check_needs_rehash(stored):
-            self._r.hset(key, "password_hash", _hasher.hash(password))
+        if self._hasher.check_needs_rehash(stored):
+            self._r.hset(key, "password_hash", self._hasher.hash(password))
         account = self.get(email)
         return account if account is not None and not account.disabled else None
 
@@ -123,25 +132,38 @@ class StaffStore:
             self.end_all_sessions(email)
 
     # Sessions live server-side too: the signed cookie only names one, so logging out,
-    # disabling an account or idling past the limit ends it even for a copied cookie.
+    # disabling an account or idling past the limit ends it even for a copied cookie. The idle
+    # limit is judged on the service's clock; the key's expiry (a little longer) only cleans up.
 
     def start_session(self, email: str, idle_seconds: int) -> str:
         """Open a session for an account; return its token (kept in the signed cookie)."""
         email = normalize_email(email)
         token = secrets.token_urlsafe(32)
         pipe = self._r.pipeline()
-        pipe.set(keys.staff_session(token), email, ex=idle_seconds)
+        pipe.set(keys.staff_session(token), self._session_value(email), ex=_expiry(idle_seconds))
         pipe.sadd(keys.staff_sessions(email), token)
         pipe.execute()
         return token
 
-    def session_alive(self, token: str, email: str) -> bool:
-        """Tell whether a session token is open for this account."""
-        return bool(token) and self._r.get(keys.staff_session(token)) == normalize_email(email)
+    def session_alive(self, token: str, email: str, idle_seconds: int) -> bool:
+        """Tell whether a session token is open for this account and used within the limit."""
+        if not token:
+            return False
+        raw = cast(str | None, self._r.get(keys.staff_session(token)))
+        try:
+            data = json.loads(raw or "")
+            owner, used_at = str(data["email"]), float(data["used_at"])
+        except (ValueError, TypeError, KeyError):
+            return False  # no session, or one written by an older version: log in again
+        return owner == normalize_email(email) and self._clock() - used_at <= idle_seconds
 
-    def touch_session(self, token: str, idle_seconds: int) -> None:
+    def touch_session(self, token: str, email: str, idle_seconds: int) -> None:
         """Restart a session's idle clock (on real use, not a page refreshing itself)."""
-        self._r.expire(keys.staff_session(token), idle_seconds)
+        value = self._session_value(normalize_email(email))
+        self._r.set(keys.staff_session(token), value, ex=_expiry(idle_seconds), xx=True)
+
+    def _session_value(self, email: str) -> str:
+        return json.dumps({"email": email, "used_at": self._clock()})
 
     def end_session(self, token: str, email: str) -> None:
         """Close one session."""
@@ -155,3 +177,72 @@ class StaffStore:
         index = keys.staff_sessions(normalize_email(email))
         tokens = cast(set[str], self._r.smembers(index))
         self._r.delete(index, *(keys.staff_session(t) for t in tokens))
+
+
+#: Seconds a session key outlives its idle limit in Redis (the clock check ends it first).
+_SESSION_CLEANUP_SLACK = 60
+
+
+def _expiry(idle_seconds: int) -> int:
+    return idle_seconds + _SESSION_CLEANUP_SLACK
+
+
+# The login limit's moving window: one sorted set of failure times per bucket (an account, an
+# address). A bucket is full when `limit` failures lie within the last `window` seconds;
+# returns 0, or the milliseconds until the oldest of them leaves the window.
+_FULL_FOR = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local wait = 0
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, -limit, -limit, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + window - now)
+  end
+end
+return wait
+"""
+
+_RECORD = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  redis.call('PEXPIRE', key, window)
+end
+return 1
+"""
+
+
+class LoginThrottle:
+    """Limits failed logins per bucket: `limit` failures in any `window` seconds, no more.
+
+    A moving window, so failures straddling a fixed window's edge are still counted together;
+    judged on the service's clock, so tests move time on by hand.
+    """
+
+    def __init__(
+        self, client: Redis, limit: int, window_seconds: float, clock: Clock = system_clock
+    ) -> None:
+        self._limit = limit
+        self._window_ms = round(window_seconds * 1000)
+        self._clock = clock
+        self._full_for = client.register_script(_FULL_FOR)
+        self._record = client.register_script(_RECORD)
+
+    def retry_after(self, buckets: list[str]) -> int:
+        """Return 0 when a login may be tried, else the whole seconds until one may."""
+        keys_ = [keys.login_failures(b) for b in buckets]
+        wait_ms = int(
+            self._full_for(keys=keys_, args=[self._now_ms(), self._window_ms, self._limit])
+        )
+        return math.ceil(wait_ms / 1000) if wait_ms > 0 else 0
+
+    def record_failure(self, buckets: list[str]) -> None:
+        """Count one failed login against every bucket."""
+        keys_ = [keys.login_failures(b) for b in buckets]
+        member = f"{self._now_ms()}:{secrets.token_hex(4)}"
+        self._record(keys=keys_, args=[self._now_ms(), self._window_ms, member])
+
+    def _now_ms(self) -> int:
+        return round(self._clock() * 1000)

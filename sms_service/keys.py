@@ -109,8 +109,13 @@ def followup_texts(followup_id: str) -> str:
 
 
 def staff_session(token: str) -> str:
-    """Return the key of one open staff session (expires after the idle limit)."""
+    """Return the key of one open staff session (its email and last use, as JSON)."""
     return f"{PREFIX}staff-session:{token}"
+
+
+def login_failures(bucket: str) -> str:
+    """Return the key of one login-limit bucket's recent failure times (a sorted set)."""
+    return f"{PREFIX}login-failures:{bucket}"
 
 
 def staff_sessions(email: str) -> str:

@@ -9,7 +9,8 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
-from .accounts import StaffStore
+from .accounts import LoginThrottle, StaffStore
+from .clock import Clock
 from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
@@ -40,6 +41,9 @@ class Services:
     outbound: OutboundStore
     sender: Sender
     rate_limiter: RateLimiter
+    login_throttle: LoginThrottle
+    #: The time every time-dependent rule reads (a test's own clock in tests).
+    clock: Clock
     #: Keeps an embedded Redis server alive while this app lives.
     embedded_server: Any = field(default=None, repr=False)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
+from ..clock import Clock
 from ..config import Settings
 from .auth import load_user
-from .security import csrf, limiter, login_manager
+from .security import ClockedSessionInterface, csrf, login_manager
 from .views import bp
 
 #: Every staff page's Content-Security-Policy: no inline script or style, no framing.
@@ -20,16 +20,8 @@ CSP = (
 )
 
 
-def limiter_storage_uri(redis_url: str) -> str:
-    """Return the limits library's URI for a Redis URL (a unix socket is spelt differently)."""
-    parts = urlsplit(redis_url)
-    if parts.scheme == "unix":
-        return "redis+unix://" + redis_url[len("unix://") :]
-    return redis_url
-
-
-def init_app(app: Flask, settings: Settings, redis_url: str) -> None:
-    """Wire login, CSRF, rate limits and security headers, and register the staff pages."""
+def init_app(app: Flask, settings: Settings, clock: Clock) -> None:
+    """Wire sessions, login, CSRF and security headers, and register the staff pages."""
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -38,17 +30,14 @@ def init_app(app: Flask, settings: Settings, redis_url: str) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.staff_idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        RATELIMIT_STORAGE_URI=limiter_storage_uri(redis_url),
-        RATELIMIT_KEY_PREFIX="smss-limits",
-        RATELIMIT_HEADERS_ENABLED=True,
     )
+    app.session_interface = ClockedSessionInterface(clock)
     login_manager.login_view = "staff.login"
     login_manager.login_message = "Please log in to see the queue."
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     app.register_blueprint(bp)
 
     @app.after_request
@@ -65,4 +54,4 @@ def init_app(app: Flask, settings: Settings, redis_url: str) -> None:
         return response
 
 
-__all__ = ["bp", "csrf", "init_app", "limiter"]
+__all__ = ["bp", "csrf", "init_app"]

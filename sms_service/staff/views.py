@@ -23,7 +23,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -35,7 +34,6 @@ from ..logs import mask_phone
 from ..segments import count_segments
 from ..services import Services, get_services
 from .auth import SESSION_TOKEN, StaffUser, admin_required, me
-from .security import limiter
 
 bp = Blueprint(
     "staff",
@@ -48,7 +46,6 @@ bp = Blueprint(
 
 #: A text from staff: short, at most three segments.
 MAX_STAFF_TEXT = 459
-LOGIN_LIMIT = "5 per minute"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 FLAG_LABELS = {
@@ -69,10 +66,6 @@ OUTCOME_LABELS = {
 FILTER_STATUSES = ("open", *[s.value for s in FollowupStatus], "all")
 
 
-def _failed_login(response: Response) -> bool:
-    return response.status_code == 401
-
-
 #: Requests a page makes by itself (the queue's refresh): they do not count as activity.
 _BACKGROUND_ENDPOINTS = frozenset({"staff.queue_rows"})
 
@@ -84,32 +77,30 @@ def keep_sessions_alive() -> None:
         return
     services = get_services()
     idle = round(services.settings.staff_idle_minutes * 60)
-    services.staff.touch_session(str(session.get(SESSION_TOKEN, "")), idle)
+    services.staff.touch_session(str(session.get(SESSION_TOKEN, "")), me().email, idle)
+
+
+def _login_buckets() -> list[str]:
+    """Return what one login attempt counts against: its account and its address."""
+    email = normalize_email(request.form.get("email", ""))
+    return ["account:" + email, "address:" + (request.remote_addr or "unknown")]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    LOGIN_LIMIT,
-    key_func=lambda: "account:" + normalize_email(request.form.get("email", "")),
-    methods=["POST"],
-    deduct_when=_failed_login,
-    scope="staff-login-account",
-)
-@limiter.limit(
-    LOGIN_LIMIT,
-    key_func=lambda: "address:" + (get_remote_address() or "unknown"),
-    methods=["POST"],
-    deduct_when=_failed_login,
-    scope="staff-login-address",
-)
-def login() -> BaseResponse | tuple[str, int] | str:
+def login() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int] | str:
     """Log in; the 6th failure in a minute, per account or per address, gets 429."""
     if request.method == "GET":
         return render_template("staff/login.html")
     services = get_services()
     email = request.form.get("email", "")
+    buckets = _login_buckets()
+    wait = services.login_throttle.retry_after(buckets)
+    if wait:
+        page = render_template("staff/login.html", locked_for=wait, email=email)
+        return page, 429, {"Retry-After": str(wait)}
     account = services.staff.authenticate(email, request.form.get("password", ""))
     if account is None:
+        services.login_throttle.record_failure(buckets)
         return render_template("staff/login.html", error=True, email=email), 401
     # A new session at login: nothing from before it (a planted session id) survives.
     session.clear()
