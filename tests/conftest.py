@@ -12,18 +12,21 @@ import time
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis as redis_lib
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
 
 from sms_service import create_app
+from sms_service.config import load_settings
+from sms_service.engine import Flow, load_flows
 from sms_service.services import Services, get_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +65,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/transcripts/*.json with the replies the service gives now",
     )
+
+
+#: Fixtures through which a test reaches the test Redis.
+_REDIS_FIXTURES = frozenset({"redis", "redis_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what talks to Redis and what runs the CLI, so CI can pick passes by marker."""
+    for item in items:
+        if _REDIS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.redis)
+        if item.path.name.startswith("test_cli"):
+            item.add_marker(pytest.mark.cli)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -124,6 +140,58 @@ def signed_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str,
     return config
 
 
+class FakeClock:
+    """A wall clock that stands still until the test moves it on (no sleeping, no races)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = float(int(time.time())) if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Return the clock the test's apps judge time by (starts at the real time, stands still)."""
+    return FakeClock()
+
+
+#: argon2id at its cheapest: tests hash dozens of passwords; one test pins production's cost.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+_flows_cache: dict[tuple[str, tuple[tuple[str, str], ...]], Mapping[str, Flow]] = {}
+
+
+def _flows_for(config: Mapping[str, str]) -> Mapping[str, Flow] | None:
+    """Return the flows an app with these settings loads, loaded once per test session."""
+    try:
+        settings = load_settings({**os.environ, **config})
+    except Exception:
+        return None  # let create_app report the bad setting itself
+    context = settings.flow_context()
+    key = (str(settings.flows_dir), tuple(sorted(context.items())))
+    if key not in _flows_cache:
+        _flows_cache[key] = load_flows(settings.flows_dir, context)
+    return _flows_cache[key]
+
+
+AppFactory = Callable[[Mapping[str, str]], Flask]
+
+
+def build_app(config: Mapping[str, str], clock: Callable[[], float] = time.time) -> Flask:
+    """Return create_app(config) with the test session's flows and the cheap hasher."""
+    return create_app(config, clock=clock, password_hasher=FAST_HASHER, flows=_flows_for(config))
+
+
+@pytest.fixture
+def make_app(clock: FakeClock) -> AppFactory:
+    """Return a function that builds an app from settings, on the test's clock."""
+    return lambda config: build_app(config, clock)
+
+
 @pytest.fixture
 def twilio_api() -> Iterator[FakeTwilio]:
     """Run a local server playing Twilio's Messages API for the test."""
@@ -150,22 +218,34 @@ def provider_config(
 
 @pytest.fixture
 def provider_app(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
+    redis: redis_lib.Redis,
+    redis_url: str,
+    tmp_path: Path,
+    twilio_api: FakeTwilio,
+    make_app: AppFactory,
 ) -> Flask:
     """Return an app with provider credentials, sending through the local Twilio API."""
-    return create_app(provider_config(redis_url, tmp_path, twilio_api))
+    return make_app(provider_config(redis_url, tmp_path, twilio_api))
 
 
 @pytest.fixture
-def app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
+def app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory) -> Flask:
     """Return an app in dev mode (no provider) on the test Redis."""
-    return create_app(make_config(redis_url, tmp_path))
+    return make_app(make_config(redis_url, tmp_path))
 
 
 @pytest.fixture
-def signed_app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
+def fast_app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory) -> Flask:
+    """Return a dev-mode app that may send many texts a second (several screenings a test)."""
+    return make_app(make_config(redis_url, tmp_path, OUTBOUND_MPS="100"))
+
+
+@pytest.fixture
+def signed_app(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory
+) -> Flask:
     """Return an app that requires valid X-Twilio-Signature headers."""
-    return create_app(signed_config(redis_url, tmp_path))
+    return make_app(signed_config(redis_url, tmp_path))
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from conftest import Phone, make_config, services_of
 from flask import Flask
 from rq import SimpleWorker
 
-from sms_service import create_app, jobs, keys
+from sms_service import jobs, keys
 from sms_service.cli import main
 from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.followups import queue_score, result_message_id
@@ -115,12 +115,6 @@ SPANISH = Screening(
     ("far_behind", "needs_speech", "needs_instruction"),
 )  # fmt: skip
 ALL = [NORMAL, HIGH, URGENT, URGENT_NO_CONTACT, PLAN_504, CONSULT, SPANISH]
-
-
-@pytest.fixture
-def fast_app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
-    """A dev-mode app that may send many texts a second (several screenings per test)."""
-    return create_app(make_config(redis_url, tmp_path, OUTBOUND_MPS="100"))
 
 
 @pytest.fixture

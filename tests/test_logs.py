@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from conftest import inbound_form, make_config, services_of, signed_config, twiml_messages
+from conftest import (
+    build_app,
+    inbound_form,
+    make_config,
+    services_of,
+    signed_config,
+    twiml_messages,
+)
 from flask import Flask
 
-from sms_service import create_app
 from sms_service.logs import OneLineFormatter, mask_phone
 
 PHONE = "+15550100123"
@@ -45,7 +51,7 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 @pytest.fixture
 def app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
     """Return a dev-mode app that logs at INFO, as in production."""
-    return create_app(make_config(redis_url, tmp_path, LOG_LEVEL="INFO"))
+    return build_app(make_config(redis_url, tmp_path, LOG_LEVEL="INFO"))
 
 
 @pytest.fixture
@@ -92,7 +98,7 @@ def test_full_exchange_logs_phone_masked_and_no_body(
 def test_rejected_signature_logs_no_phone(
     redis: redis_lib.Redis, redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    signed_app = create_app(signed_config(redis_url, tmp_path, LOG_LEVEL="INFO"))
+    signed_app = build_app(signed_config(redis_url, tmp_path, LOG_LEVEL="INFO"))
     package = logging.getLogger("sms_service")
     package.addHandler(caplog.handler)
     caplog.set_level(logging.INFO, logger="sms_service")

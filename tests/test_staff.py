@@ -13,7 +13,6 @@ import io
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html import unescape
@@ -29,23 +28,23 @@ from conftest import (
     SCREENING,
     STAFF_EMAIL,
     STAFF_PASSWORD,
+    AppFactory,
+    FakeClock,
     Phone,
     add_staff,
     csrf_token,
     inbound_form,
     log_in,
     make_config,
-    provider_config,
     run_jobs,
     screen,
     services_of,
 )
 from flask import Flask
 from flask.testing import FlaskClient
-from itsdangerous import TimestampSigner
 from twilio_api import FakeTwilio
 
-from sms_service import create_app, keys
+from sms_service import keys
 from sms_service.accounts import Role
 from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.followups import FollowupStatus
@@ -62,9 +61,9 @@ URGENT = [*SCREENING[:11], "Y", "Y"]
 
 
 @pytest.fixture
-def app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Flask:
+def app(fast_app: Flask) -> Flask:
     """A dev-mode app that may send many texts a second (result texts and staff texts)."""
-    return create_app(make_config(redis_url, tmp_path, OUTBOUND_MPS="100"))
+    return fast_app
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -260,11 +259,9 @@ def followup_id(app: Flask) -> str:
 
 
 @pytest.fixture
-def provider_staff(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
-) -> tuple[Flask, FlaskClient]:
+def provider_staff(provider_app: Flask) -> tuple[Flask, FlaskClient]:
     """An app sending through the local Twilio API, and a client logged in as staff on it."""
-    app = create_app(provider_config(redis_url, tmp_path, twilio_api))
+    app = provider_app
     add_staff(app, STAFF_EMAIL)
     client = app.test_client()
     assert log_in(client, STAFF_EMAIL).status_code == 302
@@ -369,10 +366,8 @@ def test_the_session_cookie_is_httponly_lax_and_not_secure_in_dev_mode(
     assert "secure" not in attributes  # dev mode runs on plain http://localhost
 
 
-def test_the_session_cookie_is_secure_outside_dev_mode(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
-) -> None:
-    app = create_app(provider_config(redis_url, tmp_path, twilio_api))
+def test_the_session_cookie_is_secure_outside_dev_mode(provider_app: Flask) -> None:
+    app = provider_app
     add_staff(app, STAFF_EMAIL)
     client = app.test_client()
     attributes = _cookie_attributes(_session_cookie(log_in(client, STAFF_EMAIL)))
@@ -383,77 +378,73 @@ def test_the_session_cookie_is_secure_outside_dev_mode(
 
 @pytest.mark.parametrize(("minutes", "seconds"), [(None, 30 * 60), ("5", 5 * 60)])
 def test_the_session_cookie_expires_after_the_idle_time(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, minutes: str | None, seconds: int
+    redis: redis_lib.Redis,
+    redis_url: str,
+    tmp_path: Path,
+    make_app: AppFactory,
+    clock: FakeClock,
+    minutes: str | None,
+    seconds: int,
 ) -> None:
     overrides = {"STAFF_IDLE_MINUTES": minutes} if minutes else {}
-    app = create_app(make_config(redis_url, tmp_path, **overrides))
+    app = make_app(make_config(redis_url, tmp_path, **overrides))
     assert app.permanent_session_lifetime == timedelta(seconds=seconds)
     add_staff(app, STAFF_EMAIL)
     client = app.test_client()
     cookie = _session_cookie(log_in(client, STAFF_EMAIL))
     expires = parsedate_to_datetime(_cookie_attributes(cookie)["expires"]).timestamp()
-    assert abs(expires - (time.time() + seconds)) < 5
+    assert int(clock.now) + seconds - 1 <= expires <= clock.now + seconds
     # Each request moves the expiry on: the timeout counts idle time, not time since login.
-    assert app.config["SESSION_REFRESH_EACH_REQUEST"] is True
-
-
-class _Clock:
-    """The time itsdangerous signs session cookies with (whole seconds)."""
-
-    def __init__(self) -> None:
-        self.now = int(time.time())
-
-    def __call__(self, _signer: object = None) -> int:
-        return self.now
-
-
-@pytest.fixture
-def session_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Clock]:
-    clock = _Clock()
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", clock)
-    yield clock
+    clock.advance(100)
+    cookie = _session_cookie(client.get("/staff/"))
+    expires = parsedate_to_datetime(_cookie_attributes(cookie)["expires"]).timestamp()
+    assert int(clock.now) + seconds - 1 <= expires <= clock.now + seconds
 
 
 def test_an_idle_session_ends_but_an_active_one_does_not(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, session_clock: _Clock
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory, clock: FakeClock
 ) -> None:
-    app = create_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
+    app = make_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
     add_staff(app, STAFF_EMAIL)
     client = app.test_client()
     assert log_in(client, STAFF_EMAIL).status_code == 302
     for _ in range(3):  # active every 50 s: 150 s after login, still in
-        session_clock.now += 50
+        clock.advance(50)
         assert client.get("/staff/").status_code == 200
-    session_clock.now += 61  # idle over a minute
-    response = client.get("/staff/")
-    assert lands_on_login(response)
+    clock.advance(61)  # idle over a minute
+    response = client.get("/staff/", follow_redirects=True)
+    assert response.request.path == "/staff/login"
+    assert "Log in" in response.get_data(as_text=True)
+
+
+def test_an_idle_session_is_dead_server_side_even_with_a_fresh_cookie(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory, clock: FakeClock
+) -> None:
+    app = make_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
+    add_staff(app, STAFF_EMAIL)
+    client = app.test_client()
+    assert log_in(client, STAFF_EMAIL).status_code == 302
+    clock.advance(61)
+    # A cookie re-signed just now (a client that kept refreshing it) names a session the
+    # server has already ended: the idle limit is the server's, not the cookie's.
+    with client.session_transaction() as session:
+        session["touched"] = "1"
+    assert lands_on_login(client.get("/staff/"))
 
 
 def test_the_queues_background_refresh_does_not_keep_an_idle_session_alive(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory, clock: FakeClock
 ) -> None:
-    app = create_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="0.04"))  # 2.4 s
+    app = make_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
     add_staff(app, STAFF_EMAIL)
     client = app.test_client()
     assert log_in(client, STAFF_EMAIL).status_code == 302
     assert client.get("/staff/").status_code == 200
-    for _ in range(10):  # the page refreshing its rows, nobody at the desk
-        time.sleep(0.3)
-        client.get("/staff/rows")
+    for _ in range(6):  # the page refreshing its rows every 10 s, nobody at the desk
+        clock.advance(10)
+        assert client.get("/staff/rows").status_code == 200
+    clock.advance(1)  # a minute and a second since the last real use
     assert lands_on_login(client.get("/staff/"))
-
-
-def test_an_idle_session_ends_in_real_time(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path
-) -> None:
-    app = create_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="0.02"))
-    add_staff(app, STAFF_EMAIL)
-    client = app.test_client()
-    assert log_in(client, STAFF_EMAIL).status_code == 302
-    time.sleep(2.2)
-    response = client.get("/staff/", follow_redirects=True)
-    assert response.request.path == "/staff/login"
-    assert "Log in" in response.get_data(as_text=True)
 
 
 def test_logout_ends_the_session(staff_client: FlaskClient) -> None:
@@ -537,29 +528,41 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_address_limit(
     assert attempt_login(client, "g9@office.test", "nope nope nope", "10.0.0.11") == 429
 
 
-def _age_failures(redis: redis_lib.Redis, seconds: float) -> None:
-    """Make every recorded login failure `seconds` older (the limiter's moving window)."""
-    for key in redis.scan_iter("*staff-login*"):
-        entries = redis.lrange(key, 0, -1)
-        for i, entry in enumerate(entries):
-            redis.lset(key, i, repr(float(entry) - seconds))
-
-
 def test_failures_straddling_a_window_edge_are_still_limited(
-    app: Flask, client: FlaskClient, redis: redis_lib.Redis
+    app: Flask, client: FlaskClient, clock: FakeClock
 ) -> None:
     add_staff(app, STAFF_EMAIL)
     assert attempt_login(client, STAFF_EMAIL, "wrong password!", "10.0.0.50") == 401
-    _age_failures(redis, 55)  # failure 1 was 55 s ago
+    clock.advance(55)  # failure 1 was 55 s ago
     codes = [attempt_login(client, STAFF_EMAIL, "wrong password!", "10.0.0.50") for _ in range(4)]
     assert codes == [401] * 4  # failures 2-5
     # A fixed window would reset 60 s after failure 1; the moving window still holds all 5.
-    _age_failures(redis, 4)
+    clock.advance(4)
     assert attempt_login(client, STAFF_EMAIL, "wrong password!", "10.0.0.50") == 429
     # Once failure 1 is over a minute old, one more attempt is allowed, and no more.
-    _age_failures(redis, 2)
+    clock.advance(2)
     assert attempt_login(client, STAFF_EMAIL, "wrong password!", "10.0.0.50") == 401
     assert attempt_login(client, STAFF_EMAIL, "wrong password!", "10.0.0.50") == 429
+
+
+def test_a_locked_out_login_says_how_long_to_wait(
+    app: Flask, client: FlaskClient, clock: FakeClock
+) -> None:
+    add_staff(app, STAFF_EMAIL)
+    for _ in range(5):
+        assert attempt_login(client, STAFF_EMAIL, "wrong password!", "10.0.0.51") == 401
+        clock.advance(10)  # failures at 0, 10, 20, 30, 40 s; now 50 s
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post(
+        "/staff/login",
+        data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.0.0.51"},
+    )
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "10"  # failure 1 leaves the window at 60 s
+    assert "Please wait 10 seconds" in response.get_data(as_text=True)
+    clock.advance(10)
+    assert attempt_login(client, STAFF_EMAIL, STAFF_PASSWORD, "10.0.0.51") == 302
 
 
 def test_successful_logins_do_not_count_toward_the_limits(app: Flask) -> None:

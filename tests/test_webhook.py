@@ -17,6 +17,7 @@ import pytest
 import redis as redis_lib
 from conftest import (
     TEST_AUTH_TOKEN,
+    build_app,
     inbound_form,
     make_config,
     services_of,
@@ -29,7 +30,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from sms_service import create_app
 from sms_service.engine import Flow
 
 PARENT = "+15550100123"
@@ -183,12 +183,12 @@ def table(cases: Iterable[Case]) -> list[Any]:
 
 
 @pytest.fixture
-def build_app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Callable[..., Flask]:
+def case_app(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> Callable[..., Flask]:
     """Return a factory of apps on the test Redis, signed (credentials set) or in dev mode."""
 
     def build(config: Mapping[str, str], *, credentials: bool) -> Flask:
         settings = (signed_config if credentials else make_config)(redis_url, tmp_path, **config)
-        return create_app(settings)
+        return build_app(settings)
 
     return build
 
@@ -294,8 +294,8 @@ SIGNATURE_CASES = [
 
 
 @pytest.mark.parametrize("case", table(SIGNATURE_CASES))
-def test_signature(build_app: Callable[..., Flask], case: Case) -> None:
-    run_case(build_app(case.config, credentials=True), case)
+def test_signature(case_app: Callable[..., Flask], case: Case) -> None:
+    run_case(case_app(case.config, credentials=True), case)
 
 
 FORM_CASES = [
@@ -317,8 +317,8 @@ FORM_CASES = [
 
 
 @pytest.mark.parametrize("case", table(FORM_CASES))
-def test_form(build_app: Callable[..., Flask], case: Case) -> None:
-    run_case(build_app(case.config, credentials=False), case)
+def test_form(case_app: Callable[..., Flask], case: Case) -> None:
+    run_case(case_app(case.config, credentials=False), case)
 
 
 def text(body: str, **fields: str) -> Build:
@@ -510,14 +510,14 @@ def test_healthz_ok_when_redis_answers(client: FlaskClient) -> None:
     ids=["closed port", "missing socket"],
 )
 def test_healthz_503_when_redis_is_down(tmp_path: Path, url: str) -> None:
-    app = create_app(make_config(url, tmp_path))  # building needs no Redis
+    app = build_app(make_config(url, tmp_path))  # building needs no Redis
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "redis": False}
 
 
 def test_a_text_while_redis_is_down_gets_503_so_the_provider_retries(tmp_path: Path) -> None:
-    app = create_app(make_config("redis://127.0.0.1:1/0", tmp_path))
+    app = build_app(make_config("redis://127.0.0.1:1/0", tmp_path))
     response = app.test_client().post("/sms", data=inbound_form("+15550100123", "9"))
     assert response.status_code == 503
     assert response.headers["Retry-After"]

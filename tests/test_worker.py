@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from conftest import ROOT, TEST_AUTH_TOKEN, Phone, provider_config, services_of
+from conftest import ROOT, TEST_AUTH_TOKEN, Phone, build_app, provider_config, services_of
 from flask import Flask
 from twilio_api import FakeTwilio
 
-from sms_service import create_app
 from sms_service.followups import result_message_id
 
 pytestmark = pytest.mark.slow
@@ -240,7 +239,7 @@ def slow_provider(
     env.update(TWILIO_TIMEOUT_SECONDS="5")
     twilio_api.delay = 4
     twilio_api.script("timeout")
-    return create_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
+    return build_app(provider_config(redis_url, tmp_path, twilio_api, TWILIO_TIMEOUT_SECONDS="5"))
 
 
 def _children(pid: int) -> list[int]:
@@ -313,7 +312,7 @@ def test_twenty_completions_at_once_respect_outbound_mps(
 ) -> None:
     mps = 5
     env.update(OUTBOUND_MPS=str(mps))
-    app = create_app(provider_config(redis_url, tmp_path, twilio_api, OUTBOUND_MPS=str(mps)))
+    app = build_app(provider_config(redis_url, tmp_path, twilio_api, OUTBOUND_MPS=str(mps)))
     for i in range(20):
         complete(app, f"+155501007{i:02d}")
     for _ in range(3):  # several workers share the one limit

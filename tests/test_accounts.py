@@ -1,0 +1,67 @@
+"""Staff accounts: password hashing cost, sessions on the service's clock, the login limit."""
+
+from __future__ import annotations
+
+import redis as redis_lib
+from argon2 import PasswordHasher
+from conftest import FAST_HASHER, FakeClock
+
+from sms_service.accounts import LoginThrottle, StaffStore, production_hasher
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_production_passwords_are_argon2id_at_owasp_strength(redis: redis_lib.Redis) -> None:
+    # Tests inject a cheap hasher; this pins what a real office's accounts get.
+    store = StaffStore(redis)
+    store.add("a@office.test", PASSWORD)
+    stored = redis.hget("smss:staff:a@office.test", "password_hash")
+    assert isinstance(stored, str)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert store.authenticate("a@office.test", PASSWORD) is not None
+
+
+def test_a_hash_made_cheaper_is_upgraded_at_the_next_login(redis: redis_lib.Redis) -> None:
+    StaffStore(redis, FAST_HASHER).add("b@office.test", PASSWORD)
+    store = StaffStore(redis, production_hasher())
+    assert store.authenticate("b@office.test", PASSWORD) is not None
+    assert str(redis.hget("smss:staff:b@office.test", "password_hash")).startswith(
+        "$argon2id$v=19$m=65536,t=3,p=4$"
+    )
+
+
+def test_a_session_lives_while_used_and_ends_after_the_idle_limit(
+    redis: redis_lib.Redis, clock: FakeClock
+) -> None:
+    store = StaffStore(redis, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), clock)
+    token = store.start_session("c@office.test", idle_seconds=60)
+    clock.advance(60)
+    assert store.session_alive(token, "C@Office.test", 60)
+    store.touch_session(token, "c@office.test", 60)
+    clock.advance(59)
+    assert store.session_alive(token, "c@office.test", 60)
+    assert not store.session_alive(token, "other@office.test", 60)
+    clock.advance(2)
+    assert not store.session_alive(token, "c@office.test", 60)
+    # Redis forgets the key itself a little after the limit: nothing lives for ever.
+    assert 0 < redis.ttl(f"smss:staff-session:{token}") <= 120
+
+
+def test_a_session_written_by_an_older_version_is_simply_ended(redis: redis_lib.Redis) -> None:
+    redis.set("smss:staff-session:old", "c@office.test", ex=60)
+    assert not StaffStore(redis, FAST_HASHER).session_alive("old", "c@office.test", 60)
+
+
+def test_the_throttle_counts_each_bucket_in_a_moving_window(
+    redis: redis_lib.Redis, clock: FakeClock
+) -> None:
+    throttle = LoginThrottle(redis, limit=2, window_seconds=10, clock=clock)
+    throttle.record_failure(["account:x", "address:1"])
+    clock.advance(4)
+    throttle.record_failure(["account:x", "address:2"])
+    assert throttle.retry_after(["account:x", "address:3"]) == 6  # the first leaves at 10 s
+    assert throttle.retry_after(["account:y", "address:1"]) == 0  # one failure each
+    clock.advance(6)
+    assert throttle.retry_after(["account:x", "address:3"]) == 0
+    # Every bucket expires from Redis with its window.
+    assert 0 < redis.pttl("smss:login-failures:account:x") <= 10_000
