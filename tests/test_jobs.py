@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis as redis_lib
 from conftest import ROOT, Phone, make_config, services_of
 from flask import Flask
@@ -28,6 +29,7 @@ def _complete(app: Flask) -> str:
     return state.conversation_id
 
 
+@pytest.mark.slow
 def test_a_real_worker_takes_the_evaluation_job(
     app: Flask, redis: redis_lib.Redis, redis_url: str, tmp_path: Path
 ) -> None:
