@@ -8,7 +8,7 @@ import pytest
 from conftest import TEST_ACCOUNT_SID, make_config, signed_config
 
 from sms_service import create_app
-from sms_service.config import ConfigError, load_settings
+from sms_service.config import ConfigError, Settings, load_settings
 
 
 def test_dev_mode_needs_nothing(tmp_path: Path) -> None:
@@ -39,25 +39,153 @@ def test_outside_dev_mode_a_missing_setting_stops_startup(
         create_app(config)
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "named"),
-    [
-        ("REDIS_URL", "http://localhost:6379", "REDIS_URL"),
-        ("OUTBOUND_MPS", "fast", "OUTBOUND_MPS"),
-        ("OUTBOUND_MPS", "0", "OUTBOUND_MPS"),
-        ("CONSULTATION_URL", "example.org/book", "CONSULTATION_URL"),
-        ("PUBLIC_BASE_URL", "sms.example.org", "PUBLIC_BASE_URL"),
-        ("TWILIO_API_BASE_URL", "ftp://x", "TWILIO_API_BASE_URL"),
-        ("TWILIO_FROM_NUMBER", "555-1234", "TWILIO_FROM_NUMBER"),
-        ("TWILIO_ACCOUNT_SID", "not-a-sid", "TWILIO_ACCOUNT_SID"),
-        ("CONVERSATION_IDLE_DAYS", "-1", "CONVERSATION_IDLE_DAYS"),
-        ("FLOWS_DIR", "/nonexistent/flows", "FLOWS_DIR"),
-        ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
-    ],
-)
-def test_a_malformed_setting_is_named(tmp_path: Path, name: str, value: str, named: str) -> None:
+#: One malformed value for every setting that can be malformed, and the line it earns.
+BAD_VALUES = [
+    ("TWILIO_ACCOUNT_SID", "not-a-sid", "must look like AC followed by 32 hex digits"),
+    ("TWILIO_FROM_NUMBER", "555-1234", "must be an E.164 number like +15551234567"),
+    ("TWILIO_FROM_NUMBER", "+0123456789", "must be an E.164 number like +15551234567"),
+    (
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "MG123",
+        "must look like MG followed by 32 hex digits",
+    ),
+    ("REDIS_URL", "http://localhost:6379", "must start with redis://, rediss:// or unix://"),
+    ("TWILIO_API_BASE_URL", "ftp://x", "must be an http(s) URL, got 'ftp://x'"),
+    ("PUBLIC_BASE_URL", "sms.example.org", "must be an http(s) URL, got 'sms.example.org'"),
+    ("CONSULTATION_URL", "example.org/book", "must be an http(s) URL, got 'example.org/book'"),
+    ("CONSULTATION_URL", "https://", "must be an http(s) URL, got 'https://'"),
+    ("OUTBOUND_MPS", "fast", "must be a number, got 'fast'"),
+    ("OUTBOUND_MPS", "0", "must be greater than 0, got '0'"),
+    ("OUTBOUND_MPS", "nan", "must be greater than 0, got 'nan'"),
+    ("CONVERSATION_IDLE_DAYS", "-1", "must be greater than 0, got '-1'"),
+    ("SCREENING_RETENTION_DAYS", "0", "must be greater than 0, got '0'"),
+    ("TRUSTED_PROXIES", "some", "must be a number, got 'some'"),
+    ("TRUSTED_PROXIES", "-1", "must be greater than -1, got '-1'"),
+    ("TRUSTED_PROXIES", "1.5", "must be a whole number"),
+    ("TWILIO_TIMEOUT_SECONDS", "0", "must be greater than 0, got '0'"),
+    ("STAFF_IDLE_MINUTES", "soon", "must be a number, got 'soon'"),
+    ("FLOWS_DIR", "/nonexistent/flows", "'/nonexistent/flows' is not a directory"),
+    ("LOG_LEVEL", "LOUD", "must be DEBUG, INFO, WARNING or ERROR"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "line"), BAD_VALUES)
+def test_a_malformed_setting_is_named(tmp_path: Path, name: str, value: str, line: str) -> None:
     config = signed_config("redis://127.0.0.1:1/0", tmp_path, **{name: value})
-    with pytest.raises(ConfigError, match=named):
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value) == f"invalid settings:\n  {name} {line}"
+
+
+def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
+    config = signed_config(
+        "redis://127.0.0.1:1/0",
+        tmp_path,
+        TWILIO_AUTH_TOKEN="",
+        TWILIO_FROM_NUMBER="  ",
+        SECRET_KEY="",
+        OFFICE_PHONE="",
+        TWILIO_ACCOUNT_SID="AC123",
+        REDIS_URL="tcp://x",
+        PUBLIC_BASE_URL="x",
+        OUTBOUND_MPS="0",
+        TRUSTED_PROXIES="-1.5",
+        FLOWS_DIR=str(tmp_path / "missing"),
+        LOG_LEVEL="x",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value).splitlines() == [
+        "invalid settings:",
+        "  TWILIO_AUTH_TOKEN is required when Twilio credentials are set",
+        "  SECRET_KEY is required outside dev mode (Twilio credentials set)",
+        "  OFFICE_PHONE is required outside dev mode (Twilio credentials set)",
+        "  TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required"
+        " when Twilio credentials are set",
+        "  TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits",
+        "  REDIS_URL must start with redis://, rediss:// or unix://",
+        "  PUBLIC_BASE_URL must be an http(s) URL, got 'x'",
+        "  OUTBOUND_MPS must be greater than 0, got '0'",
+        "  TRUSTED_PROXIES must be greater than -1, got '-1.5'",
+        "  TRUSTED_PROXIES must be a whole number",
+        f"  FLOWS_DIR {str(tmp_path / 'missing')!r} is not a directory",
+        "  LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
+    ]
+
+
+def test_dev_mode_defaults() -> None:
+    root = Path(__file__).resolve().parent.parent
+    assert load_settings({}) == Settings(
+        redis_url=None,
+        twilio_account_sid=None,
+        twilio_auth_token=None,
+        twilio_from_number=None,
+        twilio_messaging_service_sid=None,
+        twilio_api_base_url="https://api.twilio.com",
+        public_base_url=None,
+        consultation_url="https://example.org/book",
+        secret_key="dev-only-not-secret",
+        outbound_mps=1.0,
+        office_name="Special Ed Help Line",
+        office_phone="555-0100",
+        conversation_idle_days=7.0,
+        screening_retention_days=30.0,
+        flows_dir=root / "flows",
+        var_dir=root / "var",
+        log_level="INFO",
+        trusted_proxies=0,
+        twilio_timeout_seconds=10.0,
+        staff_idle_minutes=30.0,
+    )
+
+
+def test_values_are_trimmed_and_normalised(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "REDIS_URL": " unix:///tmp/redis.sock ",
+            "TWILIO_API_BASE_URL": "http://127.0.0.1:8080//",
+            "PUBLIC_BASE_URL": "https://sms.example.org/",
+            "CONSULTATION_URL": "https://example.org/book/",
+            "OFFICE_NAME": "",
+            "OUTBOUND_MPS": "1e1",
+            "TRUSTED_PROXIES": "2.0",
+            "STAFF_IDLE_MINUTES": "0.5",
+            "FLOWS_DIR": f"{tmp_path}/",
+            "VAR_DIR": str(tmp_path / "var"),
+            "LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.redis_url == "unix:///tmp/redis.sock"
+    assert settings.twilio_api_base_url == "http://127.0.0.1:8080"
+    assert settings.public_base_url == "https://sms.example.org"
+    assert settings.consultation_url == "https://example.org/book/"
+    assert settings.office_name == "Special Ed Help Line"
+    assert settings.outbound_mps == 10.0
+    assert settings.trusted_proxies == 2
+    assert isinstance(settings.trusted_proxies, int)
+    assert settings.staff_idle_minutes == 0.5
+    assert settings.flows_dir == tmp_path
+    assert settings.var_dir == tmp_path / "var"
+    assert settings.log_level == "DEBUG"
+
+
+def test_a_messaging_service_can_send_instead_of_a_number(tmp_path: Path) -> None:
+    service_sid = "MG" + "a" * 32
+    config = signed_config(
+        "redis://127.0.0.1:1/0",
+        tmp_path,
+        TWILIO_FROM_NUMBER="",
+        TWILIO_MESSAGING_SERVICE_SID=service_sid,
+    )
+    settings = load_settings(config)
+    assert not settings.dev_mode
+    assert settings.twilio_from_number is None
+    assert settings.twilio_messaging_service_sid == service_sid
+
+
+def test_a_token_without_a_sid_is_not_dev_mode(tmp_path: Path) -> None:
+    config = make_config("redis://127.0.0.1:1/0", tmp_path, TWILIO_AUTH_TOKEN="token")
+    with pytest.raises(ConfigError, match="TWILIO_ACCOUNT_SID is required"):
         load_settings(config)
 
 
