@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,7 @@ DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (dev mode only, by design)
 DEV_OFFICE_PHONE = "555-0100"
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = r"\+[1-9]\d{6,14}"
 
 
 class ConfigError(RuntimeError):
@@ -73,104 +74,319 @@ class Settings:
         }
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and check every setting; raise ConfigError naming what is wrong."""
-    env = {k: v.strip() for k, v in (os.environ if environ is None else environ).items()}
-    errors: list[str] = []
+class _ParseError(Exception):
+    """A malformed value; its args are the error lines, each naming the setting."""
 
-    def get(name: str) -> str | None:
-        return env.get(name) or None
 
-    sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
-    dev = sid is None and token is None
-    if not dev:
-        for name, value in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)):
-            if value is None:
-                errors.append(f"{name} is required when Twilio credentials are set")
-        for name in ("SECRET_KEY", "CONSULTATION_URL", "OFFICE_PHONE"):
-            if get(name) is None:
-                errors.append(f"{name} is required outside dev mode (Twilio credentials set)")
-        if get("TWILIO_FROM_NUMBER") is None and get("TWILIO_MESSAGING_SERVICE_SID") is None:
-            errors.append(
-                "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required "
-                "when Twilio credentials are set"
-            )
-    if sid is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
-        errors.append("TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits")
+class Parser(Protocol):
+    """Turn one setting's text into its value, or raise _ParseError naming the setting."""
 
-    from_number = get("TWILIO_FROM_NUMBER")
-    if from_number is not None and not _E164.match(from_number):
-        errors.append("TWILIO_FROM_NUMBER must be an E.164 number like +15551234567")
-    service_sid = get("TWILIO_MESSAGING_SERVICE_SID")
-    if service_sid is not None and not re.fullmatch(r"MG[0-9a-fA-F]{32}", service_sid):
-        errors.append("TWILIO_MESSAGING_SERVICE_SID must look like MG followed by 32 hex digits")
+    def parse(self, name: str, raw: str) -> object: ...
 
-    redis_url = get("REDIS_URL")
-    if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-        errors.append("REDIS_URL must start with redis://, rediss:// or unix://")
 
-    def url(name: str, default: str | None) -> str | None:
-        value = get(name) or default
-        if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                errors.append(f"{name} must be an http(s) URL, got {value!r}")
-        return value
+@dataclass(frozen=True)
+class Text:
+    """Any text, kept as given."""
 
-    api_base = url("TWILIO_API_BASE_URL", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL
-    public_base = url("PUBLIC_BASE_URL", None)
-    consultation = url("CONSULTATION_URL", DEV_CONSULTATION_URL) or DEV_CONSULTATION_URL
+    def parse(self, name: str, raw: str) -> str:
+        """Return the text unchanged."""
+        return raw
 
-    def number(name: str, default: float, minimum: float) -> float:
-        raw = get(name)
-        if raw is None:
-            return default
+
+@dataclass(frozen=True)
+class Pattern:
+    """Text that must match a regular expression whole."""
+
+    regex: str
+    #: Completes "NAME must ..." in the error.
+    shape: str
+
+    def parse(self, name: str, raw: str) -> str:
+        """Return the text if it matches."""
+        if not re.fullmatch(self.regex, raw):
+            raise _ParseError(f"{name} must {self.shape}")
+        return raw
+
+
+@dataclass(frozen=True)
+class RedisUrl:
+    """A redis://, rediss:// or unix:// URL."""
+
+    def parse(self, name: str, raw: str) -> str:
+        """Return the URL if its scheme is one redis-py connects with."""
+        if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+            raise _ParseError(f"{name} must start with redis://, rediss:// or unix://")
+        return raw
+
+
+@dataclass(frozen=True)
+class HttpUrl:
+    """An http(s) URL with a host."""
+
+    #: Base URLs get paths appended, so they drop trailing slashes.
+    base: bool = False
+
+    def parse(self, name: str, raw: str) -> str:
+        """Return the URL (without trailing slashes for a base URL)."""
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _ParseError(f"{name} must be an http(s) URL, got {raw!r}")
+        return raw.rstrip("/") if self.base else raw
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number greater than a minimum; whole numbers come back as int."""
+
+    minimum: float
+    whole: bool = False
+
+    def parse(self, name: str, raw: str) -> float:
+        """Return the number, or raise naming every way it is out of range."""
         try:
             value = float(raw)
         except ValueError:
-            errors.append(f"{name} must be a number, got {raw!r}")
-            return default
-        if not value > minimum:
-            errors.append(f"{name} must be greater than {minimum:g}, got {raw!r}")
+            raise _ParseError(f"{name} must be a number, got {raw!r}") from None
+        problems = []
+        if not value > self.minimum:
+            problems.append(f"{name} must be greater than {self.minimum:g}, got {raw!r}")
+        if self.whole and value != int(value):
+            problems.append(f"{name} must be a whole number")
+        if problems:
+            raise _ParseError(*problems)
+        return int(value) if self.whole else value
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few upper-case words, in any case."""
+
+    options: tuple[str, ...]
+
+    def parse(self, name: str, raw: str) -> str:
+        """Return the word upper-cased if it is one of the options."""
+        value = raw.upper()
+        if value not in self.options:
+            listed = ", ".join(self.options[:-1]) + " or " + self.options[-1]
+            raise _ParseError(f"{name} must be {listed}")
         return value
 
-    mps = number("OUTBOUND_MPS", 1.0, 0)
-    idle_days = number("CONVERSATION_IDLE_DAYS", 7.0, 0)
-    retention_days = number("SCREENING_RETENTION_DAYS", 30.0, 0)
-    proxies = number("TRUSTED_PROXIES", 0, -1)
-    twilio_timeout = number("TWILIO_TIMEOUT_SECONDS", 10.0, 0)
-    staff_idle = number("STAFF_IDLE_MINUTES", 30.0, 0)
-    if proxies != int(proxies):
-        errors.append("TRUSTED_PROXIES must be a whole number")
 
-    flows_dir = Path(get("FLOWS_DIR") or PROJECT_ROOT / "flows")
-    if not flows_dir.is_dir():
-        errors.append(f"FLOWS_DIR {str(flows_dir)!r} is not a directory")
-    log_level = (get("LOG_LEVEL") or "INFO").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        errors.append("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+@dataclass(frozen=True)
+class Directory:
+    """A filesystem path; must_exist makes it a directory that exists at startup."""
 
+    must_exist: bool = False
+
+    def parse(self, name: str, raw: str) -> Path:
+        """Return the path, checking it is a directory if it must exist."""
+        path = Path(raw)
+        if self.must_exist and not path.is_dir():
+            raise _ParseError(f"{name} {str(path)!r} is not a directory")
+        return path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: the Settings field it fills and how it is read."""
+
+    env: str
+    field: str
+    parser: Parser
+    _: KW_ONLY
+    doc: str
+    #: Text used when the variable is unset or blank; it is parsed like a value that was set.
+    default: str | None = None
+    #: Must be set when Twilio credentials are (outside dev mode the default is not enough).
+    required: bool = False
+
+
+#: Every setting, in the order their errors are listed.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "TWILIO_ACCOUNT_SID",
+        "twilio_account_sid",
+        Pattern(r"AC[0-9a-fA-F]{32}", "look like AC followed by 32 hex digits"),
+        doc="provider account; with the token unset too, the service runs in dev mode",
+    ),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        "twilio_auth_token",
+        Text(),
+        doc="provider token; it also verifies webhook signatures",
+    ),
+    Setting(
+        "TWILIO_FROM_NUMBER",
+        "twilio_from_number",
+        Pattern(_E164, "be an E.164 number like +15551234567"),
+        doc="the number outbound texts come from",
+    ),
+    Setting(
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "twilio_messaging_service_sid",
+        Pattern(r"MG[0-9a-fA-F]{32}", "look like MG followed by 32 hex digits"),
+        doc="the messaging service outbound texts go through, instead of a number",
+    ),
+    Setting(
+        "REDIS_URL",
+        "redis_url",
+        RedisUrl(),
+        doc="Redis or Valkey; unset means an embedded Redis under VAR_DIR",
+    ),
+    Setting(
+        "TWILIO_API_BASE_URL",
+        "twilio_api_base_url",
+        HttpUrl(base=True),
+        default=DEFAULT_API_BASE_URL,
+        doc="the provider's REST API base",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "public_base_url",
+        HttpUrl(base=True),
+        doc="the URL the provider calls; signatures are checked against it",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "secret_key",
+        Text(),
+        default=DEV_SECRET_KEY,
+        required=True,
+        doc="signs staff sessions",
+    ),
+    Setting(
+        "CONSULTATION_URL",
+        "consultation_url",
+        HttpUrl(),
+        default=DEV_CONSULTATION_URL,
+        required=True,
+        doc="booking link in results and HELP",
+    ),
+    Setting(
+        "OFFICE_NAME",
+        "office_name",
+        Text(),
+        default="Special Ed Help Line",
+        doc="the office's name in the intro and HELP",
+    ),
+    Setting(
+        "OFFICE_PHONE",
+        "office_phone",
+        Text(),
+        default=DEV_OFFICE_PHONE,
+        required=True,
+        doc="the office's phone number in HELP, written as people should read it",
+    ),
+    Setting(
+        "OUTBOUND_MPS",
+        "outbound_mps",
+        Number(0),
+        default="1",
+        doc="outbound messages per second, shared by all workers",
+    ),
+    Setting(
+        "CONVERSATION_IDLE_DAYS",
+        "conversation_idle_days",
+        Number(0),
+        default="7",
+        doc="a conversation idle this long starts fresh",
+    ),
+    Setting(
+        "SCREENING_RETENTION_DAYS",
+        "screening_retention_days",
+        Number(0),
+        default="30",
+        doc="how long a completed screening's answers are kept",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "trusted_proxies",
+        Number(-1, whole=True),
+        default="0",
+        doc="how many proxies' X-Forwarded-* headers to trust",
+    ),
+    Setting(
+        "TWILIO_TIMEOUT_SECONDS",
+        "twilio_timeout_seconds",
+        Number(0),
+        default="10",
+        doc="how long one request to the provider's API may take",
+    ),
+    Setting(
+        "STAFF_IDLE_MINUTES",
+        "staff_idle_minutes",
+        Number(0),
+        default="30",
+        doc="a staff session ends after this long without a request",
+    ),
+    Setting(
+        "FLOWS_DIR",
+        "flows_dir",
+        Directory(must_exist=True),
+        default=str(PROJECT_ROOT / "flows"),
+        doc="where the flow files live",
+    ),
+    Setting(
+        "VAR_DIR",
+        "var_dir",
+        Directory(),
+        default=str(PROJECT_ROOT / "var"),
+        doc="where the embedded Redis keeps its data",
+    ),
+    Setting(
+        "LOG_LEVEL",
+        "log_level",
+        Choice(("DEBUG", "INFO", "WARNING", "ERROR")),
+        default="INFO",
+        doc="how much the service logs",
+    ),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError naming what is wrong."""
+    source = os.environ if environ is None else environ
+    # A blank value means unset, so a stray "FOO=" line falls back to the default.
+    env = {k: stripped for k, v in source.items() if (stripped := v.strip())}
+    values, errors = _parse_all(env)
+    # The rules that tie settings together come first in the message, as they always have.
+    errors = _check_credentials(env) + errors
     if errors:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
-    return Settings(
-        redis_url=redis_url,
-        twilio_account_sid=sid,
-        twilio_auth_token=token,
-        twilio_from_number=from_number,
-        twilio_messaging_service_sid=service_sid,
-        twilio_api_base_url=api_base.rstrip("/"),
-        public_base_url=public_base.rstrip("/") if public_base else None,
-        consultation_url=consultation,
-        secret_key=get("SECRET_KEY") or DEV_SECRET_KEY,
-        outbound_mps=mps,
-        office_name=get("OFFICE_NAME") or "Special Ed Help Line",
-        office_phone=get("OFFICE_PHONE") or DEV_OFFICE_PHONE,
-        conversation_idle_days=idle_days,
-        screening_retention_days=retention_days,
-        flows_dir=flows_dir,
-        var_dir=Path(get("VAR_DIR") or PROJECT_ROOT / "var"),
-        log_level=log_level,
-        trusted_proxies=int(proxies),
-        twilio_timeout_seconds=twilio_timeout,
-        staff_idle_minutes=staff_idle,
-    )
+    return Settings(**values)
+
+
+def _parse_all(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Return every field's value read from env, and the errors met on the way."""
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for setting in SETTINGS:
+        raw = env.get(setting.env, setting.default)
+        try:
+            values[setting.field] = None if raw is None else setting.parser.parse(setting.env, raw)
+        except _ParseError as error:
+            errors.extend(error.args)
+    return values, errors
+
+
+def _check_credentials(env: Mapping[str, str]) -> list[str]:
+    """Return what is missing alongside Twilio credentials (none at all means dev mode)."""
+    credentials = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+    if not any(name in env for name in credentials):
+        return []
+    errors = [
+        f"{name} is required when Twilio credentials are set"
+        for name in credentials
+        if name not in env
+    ]
+    errors += [
+        f"{setting.env} is required outside dev mode (Twilio credentials set)"
+        for setting in SETTINGS
+        if setting.required and setting.env not in env
+    ]
+    if "TWILIO_FROM_NUMBER" not in env and "TWILIO_MESSAGING_SERVICE_SID" not in env:
+        errors.append(
+            "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required "
+            "when Twilio credentials are set"
+        )
+    return errors

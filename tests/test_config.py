@@ -1,14 +1,31 @@
-"""Settings: dev mode defaults, and startup stopped by a message naming what is wrong."""
+"""Settings: the table, dev mode defaults, and startup stopped by a message naming what is wrong."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 from conftest import TEST_ACCOUNT_SID, make_config, signed_config
 
 from sms_service import create_app
-from sms_service.config import ConfigError, Settings, load_settings
+from sms_service.config import (
+    SETTINGS,
+    Choice,
+    ConfigError,
+    Directory,
+    HttpUrl,
+    Number,
+    Parser,
+    Pattern,
+    RedisUrl,
+    Settings,
+    Text,
+    load_settings,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_dev_mode_needs_nothing(tmp_path: Path) -> None:
@@ -77,6 +94,47 @@ def test_a_malformed_setting_is_named(tmp_path: Path, name: str, value: str, lin
     assert str(raised.value) == f"invalid settings:\n  {name} {line}"
 
 
+def test_every_setting_that_can_be_malformed_has_a_bad_value() -> None:
+    free_form = {s.env for s in SETTINGS if isinstance(s.parser, Text) or s.parser == Directory()}
+    assert {name for name, _, _ in BAD_VALUES} == {s.env for s in SETTINGS} - free_form
+
+
+@pytest.mark.parametrize(
+    ("parser", "raw", "value"),
+    [
+        (Text(), "Any Text", "Any Text"),
+        (Pattern(r"AC\d{2}", "look like AC12"), "AC12", "AC12"),
+        (RedisUrl(), "rediss://h:6380/1", "rediss://h:6380/1"),
+        (HttpUrl(), "https://h/path/", "https://h/path/"),
+        (HttpUrl(base=True), "http://h:8080/api//", "http://h:8080/api"),
+        (Number(0), "0.25", 0.25),
+        (Number(-1, whole=True), "0", 0),
+        (Number(-1, whole=True), "3.0", 3),
+        (Choice(("LOW", "HIGH")), "high", "HIGH"),
+        (Directory(), "relative/dir/", Path("relative/dir")),
+        (Directory(must_exist=True), str(ROOT), ROOT),
+    ],
+)
+def test_each_kind_of_setting_reads_its_value(parser: Parser, raw: str, value: object) -> None:
+    parsed = parser.parse("NAME", raw)
+    assert parsed == value
+    assert type(parsed) is type(value)
+
+
+def test_the_table_fills_every_settings_field_once() -> None:
+    filled = [s.field for s in SETTINGS]
+    assert sorted(filled) == sorted(f.name for f in dataclasses.fields(Settings))
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    documented = {name for cell in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", cell)}
+    assert {s.env for s in SETTINGS} <= documented
+
+
 def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
     config = signed_config(
         "redis://127.0.0.1:1/0",
@@ -114,7 +172,6 @@ def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
 
 
 def test_dev_mode_defaults() -> None:
-    root = Path(__file__).resolve().parent.parent
     assert load_settings({}) == Settings(
         redis_url=None,
         twilio_account_sid=None,
@@ -130,8 +187,8 @@ def test_dev_mode_defaults() -> None:
         office_phone="555-0100",
         conversation_idle_days=7.0,
         screening_retention_days=30.0,
-        flows_dir=root / "flows",
-        var_dir=root / "var",
+        flows_dir=ROOT / "flows",
+        var_dir=ROOT / "var",
         log_level="INFO",
         trusted_proxies=0,
         twilio_timeout_seconds=10.0,
