@@ -23,15 +23,15 @@ from redis import Redis
 from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator
 
-from . import FLOW_ID
-from .config import ConfigError, Settings, load_settings
-from .engine import FlowError, load_flows
-from .engine.model import LANGUAGES
-from .followups import FollowupStatus
-from .logs import mask_phone
-from .redis_conn import connect, start_embedded
-from .sender import read_outbox
-from .services import get_services
+from .. import FLOW_ID
+from ..config import ConfigError, Settings, load_settings
+from ..engine import FlowError, load_flows
+from ..engine.model import LANGUAGES
+from ..followups import FollowupStatus
+from ..logs import mask_phone
+from ..redis_conn import connect, start_embedded
+from ..sender import read_outbox
+from ..services import get_services
 
 Sender = Callable[[str], list[str]]
 
@@ -49,7 +49,7 @@ def _settings() -> Settings:
 
 
 def _app() -> Flask:
-    from . import create_app
+    from .. import create_app
 
     try:
         return create_app()
@@ -137,7 +137,7 @@ def worker(burst: bool, maintenance_interval: int, job_monitoring_interval: int)
     """Run an RQ worker (with its scheduler) on the service's queue."""
     from rq import Worker
 
-    from .jobs import schedule_sweep, sweep_pending_evaluations
+    from ..jobs import schedule_sweep, sweep_pending_evaluations
 
     app = _app()
     with app.app_context():
@@ -327,8 +327,8 @@ def chat(phone: str | None, lang: str | None, url: str | None) -> None:
 @click.argument("answers_file", type=click.Path(dir_okay=False, allow_dash=True))
 def evaluate(answers_file: str) -> None:
     """Print the Suggestion for a JSON file of answers (screening.md keys and codes)."""
-    from .evaluator import AnswersError, parse_answers
-    from .evaluator import evaluate as evaluate_answers
+    from ..evaluator import AnswersError, parse_answers
+    from ..evaluator import evaluate as evaluate_answers
 
     try:
         with click.open_file(answers_file, encoding="utf-8") as handle:
@@ -419,7 +419,7 @@ def staff() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def staff_add(email: str, admin: bool, password_stdin: bool) -> None:
     """Create a staff login (the password is prompted, or read with --password-stdin)."""
-    from .accounts import AccountError, Role
+    from ..accounts import AccountError, Role
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -450,7 +450,7 @@ def staff_list() -> None:
 @click.argument("email")
 def staff_disable(email: str) -> None:
     """Disable a staff login (its sessions end at their next request)."""
-    from .accounts import AccountError
+    from ..accounts import AccountError
 
     app = _app()
     with app.app_context():
@@ -470,7 +470,7 @@ def flows() -> None:
 @click.option("--quiet", is_flag=True, help="Print only the texts over budget.")
 def flows_check(quiet: bool) -> None:
     """Validate every flow and count each text's SMS segments against its budget."""
-    from .flowcheck import check_flow
+    from ..flowcheck import check_flow
 
     settings = _settings()
     try:
@@ -502,7 +502,7 @@ def flows_check(quiet: bool) -> None:
 @click.option("--flow", "flow_id", default=FLOW_ID, show_default=True, help="Which flow.")
 def flows_graph(flow_id: str) -> None:
     """Print a flow as a Mermaid diagram (paste it into any Mermaid viewer)."""
-    from .flowgraph import mermaid
+    from ..flowgraph import mermaid
 
     settings = _settings()
     try:
@@ -526,7 +526,3 @@ def purge(phone: str, yes: bool) -> None:
         services = get_services()
         deleted = services.store.purge(phone) + services.followups.purge_phone(phone)
     click.echo(f"deleted {deleted} record(s) of {mask_phone(phone)}")
-
-
-if __name__ == "__main__":
-    main()
