@@ -61,8 +61,7 @@ class StaffStore:
         self._r = client
         self._hasher = hasher or production_hasher()
         self._clock = clock
-        # Verifying a made-up hash for unknown accounts keeps their timing like a real one.
-        self._dummy_hash = self._hasher.hash("not a real password, only for timing")
+        self._dummy: str | None = None
 
     def add(self, email: str, password: str, role: Role = Role.STAFF) -> StaffAccount:
         """Create an account; raise AccountError if the email is taken or the password weak."""
@@ -108,7 +107,7 @@ class StaffStore:
         key = keys.staff(normalize_email(email))
         stored = cast(str | None, self._r.hget(key, "password_hash"))
         try:
-            self._hasher.verify(stored or self._dummy_hash, password)
+            self._hasher.verify(stored or self._dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if stored is None:
@@ -117,6 +116,12 @@ class StaffStore:
             self._r.hset(key, "password_hash", self._hasher.hash(password))
         account = self.get(email)
         return account if account is not None and not account.disabled else None
+
+    def _dummy_hash(self) -> str:
+        """Return a made-up hash: verifying it for unknown accounts times like a real one."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash("not a real password, only for timing")
+        return self._dummy
 
     def all(self) -> list[StaffAccount]:
         """Return every account, by email."""
