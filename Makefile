@@ -1,4 +1,4 @@
-.PHONY: lint test format
+.PHONY: lint test test-fast format
 
 lint:
 	.venv/bin/ruff check .
@@ -9,5 +9,11 @@ format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
+# Every test (README's test command).
 test:
-	.venv/bin/pytest
+	bash scripts/test
+
+# The inner loop: everything but the tests that start processes or a browser (about a minute).
+test-fast:
+	bash scripts/setup
+	.venv/bin/pytest -q -m "not slow" --durations=10
