@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TypeAlias, TypeVar
 
-from .model import AnswerValue, Choice, Question, QuestionKind, Vocabulary
+from .model import AnswerValue, Choice, Question, QuestionKind, TimeFrame, Vocabulary
 
 _T = TypeVar("_T")
 
@@ -95,10 +95,7 @@ _ENDED = (
     "perdio",
     "anteriormente",
 )
-#: Questions about what already happened ("was your child suspended", "have you asked"): past
-#: and future words there are the answer's own time, not another one. The spec fixes the keys.
-_PAST_EVENT_KEYS = frozenset({"discipline", "evaluation"})
-#: For every other question, which asks about now: past or future words just before a choice
+#: For a question about now (not `asks_about: past`): past or future words just before a choice
 #: ("had an IEP", "tenia un IEP", "was in private school", "trying to get a 504") say it held
 #: or will hold at another time. "going"/"getting" stay out: "going to public school" is now.
 _NOT_NOW_BEFORE = _words(
@@ -419,7 +416,7 @@ def _hedged(question: Question, matcher: _Matcher, spans: list[_Span]) -> bool:
     Negators only count before a choice: after it they are the parent's own words ("No he
     wasn't"). Words saying a choice ended count on either side ("the IEP ended").
     """
-    now = question.key not in _PAST_EVENT_KEYS
+    now = question.asks_about is TimeFrame.NOW
     before = _NEGATORS | _TIME_SHIFTS | {"no"} | (_NOT_NOW_BEFORE if now else frozenset())
     around = _free_phrase_marks(matcher, _phrases(_ENDED + (_NOT_NOW_AROUND if now else ())))
     tokens = matcher.tokens

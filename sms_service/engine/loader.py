@@ -22,6 +22,7 @@ from .model import (
     Question,
     QuestionKind,
     ResultTexts,
+    TimeFrame,
     Vocabulary,
 )
 
@@ -150,6 +151,7 @@ def _question(data: Mapping[str, Any], context: Mapping[str, str], n: int, total
             maximum=int(data.get("maximum", 0)),
             ask_if={k: tuple(v) for k, v in data.get("ask_if", {}).items()},
             reask_words=_words(data.get("reask_words", ())),
+            asks_about=TimeFrame(data.get("asks_about", TimeFrame.NOW)),
             label=str(data.get("label", key)),
         )
     except FlowError as exc:
@@ -193,6 +195,12 @@ def _check_questions(questions: tuple[Question, ...]) -> None:
             raise FlowError(f"question {q.key}: minimum is above maximum")
         if q.unsure_code and q.kind not in (QuestionKind.YESNO, QuestionKind.CHOICE):
             raise FlowError(f"question {q.key}: unsure_code needs a yesno or choice question")
+        if q.asks_about is not TimeFrame.NOW and q.kind not in (
+            QuestionKind.CHOICE,
+            QuestionKind.MULTI,
+        ):
+            # Only choice words are read in time: elsewhere the option would do nothing.
+            raise FlowError(f"question {q.key}: asks_about needs a choice or multi question")
         word_owner: dict[str, str] = {}
         for choice in q.choices:
             for word in choice.words:

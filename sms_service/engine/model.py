@@ -25,6 +25,13 @@ class QuestionKind(StrEnum):
     YESNO = "yesno"
 
 
+class TimeFrame(StrEnum):
+    """When the thing a question asks about holds."""
+
+    NOW = "now"
+    PAST = "past"
+
+
 class Status(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
@@ -76,6 +83,9 @@ class Question:
     ask_if: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Words that make any reply to this question too doubtful to record ("needs an IEP").
     reask_words: tuple[str, ...] = ()
+    #: PAST for what already happened ("was your child suspended", "have you asked"): past and
+    #: future words near a choice are then the answer's own time, not another one.
+    asks_about: TimeFrame = TimeFrame.NOW
     #: How staff read this question (English).
     label: str = ""
 
