@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from .engine.answers import INVALID_REASONS
 from .engine.engine import reask_lead
 from .engine.model import LANGUAGES, Flow, Question
-from .evaluator import Priority, Suggestion
-from .results import possible_reasons, render_result
+from .evaluator import Priority, Suggestion, possible_reasons
+from .results import render_result
 from .segments import SegmentCount, count_segments
 
 

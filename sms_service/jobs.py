@@ -17,6 +17,7 @@ from rq import Queue, Retry
 from . import keys
 from .delivery import apply_parked
 from .evaluator import (
+    ANSWERS_INCOMPLETE,
     AnswersError,
     Outcome,
     Priority,
@@ -102,7 +103,7 @@ def evaluate_screening(conversation_id: str) -> str:
     suggestion = _suggestion(services, conversation_id, record["answers"])
     # The follow-up first: whatever happens to the text, staff see the family.
     services.followups.create(record, suggestion, now)
-    answers_ok = suggestion.reasons != ("answers_incomplete",)
+    answers_ok = suggestion.reasons != (ANSWERS_INCOMPLETE,)
     if answers_ok and services.flow.results is not None:
         message_id = result_message_id(conversation_id)
         contact_ok = record["answers"].get("contact_ok") == "yes"
@@ -130,7 +131,7 @@ def _suggestion(services: Services, conversation_id: str, raw: dict[str, object]
     except AnswersError:
         # The flow and the rules disagree (an edited flow?): staff must still see the family.
         log.exception("screening %s has answers the rules cannot read", conversation_id)
-        suggestion = Suggestion(Outcome.CONSULT, Priority.HIGH, ("answers_incomplete",), ())
+        suggestion = Suggestion(Outcome.CONSULT, Priority.HIGH, (ANSWERS_INCOMPLETE,), ())
     services.redis.set(
         key,
         json.dumps(suggestion.to_json()),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import combinations
-
 from .engine.model import ResultTexts
-from .evaluator import Outcome, Priority, Suggestion
+from .evaluator import Priority, Suggestion
 
 
 def render_result(
@@ -22,23 +20,3 @@ def render_result(
         .replace("{reasons}", reasons)
         .replace("{urgent}", urgent)
     )
-
-
-def possible_reasons() -> list[tuple[Outcome, tuple[str, ...]]]:
-    """Return every (outcome, reasons) pair the evaluator can produce."""
-    pairs: list[tuple[Outcome, tuple[str, ...]]] = []
-    iep = ("far_behind", "needs_speech", "needs_instruction")
-    for size in range(1, len(iep) + 1):
-        pairs.extend((Outcome.IEP, combo) for combo in combinations(iep, size))
-    extras = ("needs_therapy", "needs_behavior_support")
-    for size in range(len(extras) + 1):
-        pairs.extend(
-            (Outcome.PLAN_504, ("accommodations_enough", *combo))
-            for combo in combinations(extras, size)
-        )
-    consult = (
-        "age_over_21", "under_3", "private_school", "home_school", "has_iep",
-        "no_condition_identified", "unsure_answers", "mixed_answers",
-    )  # fmt: skip
-    pairs.extend((Outcome.CONSULT, (code,)) for code in consult)
-    return pairs

@@ -46,7 +46,14 @@ from twilio_api import FakeTwilio
 
 from sms_service import keys
 from sms_service.accounts import Role
-from sms_service.evaluator import Outcome, Priority, Suggestion
+from sms_service.evaluator import (
+    FLAG_LABELS,
+    OUTCOME_LABELS,
+    REASONS,
+    Outcome,
+    Priority,
+    Suggestion,
+)
 from sms_service.followups import FollowupStatus
 from sms_service.sender import read_outbox
 
@@ -1155,20 +1162,7 @@ def test_the_detail_shows_priority_flags(app: Flask, staff_client: FlaskClient) 
     assert '<span class="badge urgent">urgent</span>' in page
 
 
-EVALUATOR_REASONS = [
-    "far_behind", "needs_speech", "needs_instruction", "accommodations_enough", "needs_therapy",
-    "needs_behavior_support", "age_over_21", "under_3", "private_school", "home_school",
-    "has_iep", "no_condition_identified", "unsure_answers", "mixed_answers",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        *EVALUATOR_REASONS,
-        "answers_incomplete",
-    ],
-)
+@pytest.mark.parametrize("code", REASONS)
 def test_every_reason_is_shown_in_plain_english(
     app: Flask, staff_client: FlaskClient, code: str
 ) -> None:
@@ -1181,19 +1175,7 @@ def test_every_reason_is_shown_in_plain_english(
     assert code not in page
 
 
-@pytest.mark.parametrize(
-    ("flag", "label"),
-    [
-        ("long_removal", "Removed over 10 school days"),
-        ("expulsion", "Expulsion threatened"),
-        ("evaluation_refused", "School refused to evaluate"),
-        ("deadline_soon", "Meeting or deadline within 14 days"),
-        ("under_3", "Under age 3"),
-        ("short_removal", "Removed 10 school days or less"),
-        ("evaluation_pending", "Evaluation requested, waiting"),
-        ("eligibility_dispute", "Found not eligible, but IEP fits"),
-    ],
-)
+@pytest.mark.parametrize(("flag", "label"), FLAG_LABELS.items())
 def test_every_flag_is_shown_in_plain_english(
     app: Flask, staff_client: FlaskClient, flag: str, label: str
 ) -> None:
@@ -1204,11 +1186,7 @@ def test_every_flag_is_shown_in_plain_english(
         assert f">{flag}<" not in page, url
 
 
-@pytest.mark.parametrize(
-    ("outcome", "label"),
-    [(Outcome.IEP, "IEP likely"), (Outcome.PLAN_504, "504 plan may be enough"),
-     (Outcome.CONSULT, "Talk it through")],
-)  # fmt: skip
+@pytest.mark.parametrize(("outcome", "label"), OUTCOME_LABELS.items())
 def test_every_outcome_is_shown_in_plain_english(
     app: Flask, staff_client: FlaskClient, outcome: Outcome, label: str
 ) -> None:

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts import AccountError, Role, normalize_email
-from ..evaluator import Priority
+from ..evaluator import FLAG_LABELS, OUTCOME_LABELS, Priority
 from ..followups import Followup, FollowupStatus, result_message_id
 from ..jobs import enqueue_send
 from ..logs import mask_phone
@@ -48,21 +48,6 @@ bp = Blueprint(
 MAX_STAFF_TEXT = 459
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
-FLAG_LABELS = {
-    "long_removal": "Removed over 10 school days",
-    "expulsion": "Expulsion threatened",
-    "evaluation_refused": "School refused to evaluate",
-    "deadline_soon": "Meeting or deadline within 14 days",
-    "under_3": "Under age 3",
-    "short_removal": "Removed 10 school days or less",
-    "evaluation_pending": "Evaluation requested, waiting",
-    "eligibility_dispute": "Found not eligible, but IEP fits",
-}
-OUTCOME_LABELS = {
-    "iep": "IEP likely",
-    "504": "504 plan may be enough",
-    "consult": "Talk it through",
-}
 FILTER_STATUSES = ("open", *[s.value for s in FollowupStatus], "all")
 
 
