@@ -32,7 +32,9 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Handled:
+    """What applying one inbound text gave: the replies to send back."""
+
     replies: tuple[str, ...]
     #: A retried delivery: nothing was applied, the first reply is given again.
     duplicate: bool = False
@@ -59,7 +61,7 @@ class ConversationService:
         self._clock = clock
         self._lock_wait = lock_wait_seconds
 
-    def handle(self, message: InboundMessage) -> Outcome:
+    def handle(self, message: InboundMessage) -> Handled:
         """Apply a text exactly once and return the replies to send back."""
         token = uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_wait
@@ -67,11 +69,11 @@ class ConversationService:
         while True:
             claim = self.store.begin(message.phone, message.message_sid, token)
             if claim.status is ClaimStatus.DONE:
-                return Outcome(claim.replies, duplicate=True)
+                return Handled(claim.replies, duplicate=True)
             if claim.status is ClaimStatus.OK:
-                outcome = self._apply(message, token, claim.state, claim.opted_out)
-                if outcome is not None:
-                    return outcome
+                handled = self._apply(message, token, claim.state, claim.opted_out)
+                if handled is not None:
+                    return handled
                 log.warning("lock lost for %s; applying again", mask_phone(message.phone))
             if time.monotonic() > deadline:
                 raise PhoneBusyError(f"phone {mask_phone(message.phone)} stayed locked")
@@ -81,7 +83,7 @@ class ConversationService:
 
     def _apply(
         self, message: InboundMessage, token: str, state: State | None, opted_out: bool
-    ) -> Outcome | None:
+    ) -> Handled | None:
         now = self._clock()
         if state is None or now - state.updated_at > self.store.idle_seconds:
             state = new_state(uuid.uuid4().hex, message.phone, now, self.flow)
@@ -124,7 +126,7 @@ class ConversationService:
         )
         if completed:
             self._hand_off(new.conversation_id)
-        return Outcome(step.replies)
+        return Handled(step.replies)
 
     def _screening_record(self, state: State, now: float) -> dict[str, Any]:
         return {

@@ -33,7 +33,7 @@ def inbound_sms() -> Response:
     message = parse_inbound(request.form)
     started = time.perf_counter()
     try:
-        outcome = services.conversations.handle(message)
+        handled = services.conversations.handle(message)
     except redis.RedisError:
         log.exception("inbound %s: Redis unavailable", message.message_sid)
         return Response("unavailable, retry", status=503, headers={"Retry-After": "5"})
@@ -48,11 +48,11 @@ def inbound_sms() -> Response:
         "inbound %s from %s: %d replies%s in %.1f ms",
         message.message_sid,
         mask_phone(message.phone),
-        len(outcome.replies),
-        " (retried delivery)" if outcome.duplicate else "",
+        len(handled.replies),
+        " (retried delivery)" if handled.duplicate else "",
         (time.perf_counter() - started) * 1000,
     )
-    return twiml(outcome.replies)
+    return twiml(handled.replies)
 
 
 @bp.post("/sms/status")
