@@ -18,9 +18,11 @@ import pytest
 import redis as redis_lib
 from conftest import ROOT, TEST_AUTH_TOKEN, Phone, build_app, provider_config, services_of
 from flask import Flask
+from rq.job import JobStatus
 from twilio_api import FakeTwilio
 
 from sms_service.followups import result_message_id
+from sms_service.jobs import evaluation_job_id, send_job_id
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +107,19 @@ def sid_recorded(app: Flask, conversation_id: str) -> bool:
     return message is not None and bool(message.provider_sid)
 
 
+def settled(app: Flask, conversation_id: str) -> bool:
+    """Tell whether the screening's jobs are over: evaluated, and the send done or failed for good.
+
+    Checking counts once this holds, instead of after a pause, cannot miss a late duplicate:
+    no retry is pending any more, however slow the machine.
+    """
+    queue = services_of(app).queue
+    over = (JobStatus.FINISHED, JobStatus.FAILED)
+    ids = (evaluation_job_id(conversation_id), send_job_id(result_message_id(conversation_id)))
+    jobs = [queue.fetch_job(job_id) for job_id in ids]
+    return all(job is not None and job.get_status() in over for job in jobs)
+
+
 def followup_count(app: Flask) -> int:
     return len(services_of(app).followups.list())
 
@@ -127,7 +142,7 @@ def test_the_result_text_reaches_the_provider_once(
     outbound = services_of(provider_app).outbound.get(result_message_id(conversation_id))
     assert outbound is not None
     assert outbound.provider_sid == message.sid
-    time.sleep(1.5)
+    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     assert len(twilio_api.messages) == 1
     assert followup_count(provider_app) == 1
 
@@ -147,11 +162,11 @@ def test_429_three_times_still_sends_one_text(
     provider_app: Flask, twilio_api: FakeTwilio, workers: Workers
 ) -> None:
     twilio_api.script("429", "429", "429")
-    complete(provider_app, "+15550100603")
+    conversation_id = complete(provider_app, "+15550100603")
     workers.start()
     took = wait_for(lambda: len(twilio_api.messages) == 1, 60, "the result text", workers)
+    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     assert twilio_api.creates() == 4, "three refusals, then the one text"
-    time.sleep(1.5)
     assert len(twilio_api.messages) == 1
     print(f"429 x3 recovered in {took:.1f} s")
 
@@ -185,7 +200,7 @@ def test_21610_marks_the_phone_opted_out_and_is_not_retried(
     workers.start()
     services = services_of(provider_app)
     wait_for(lambda: services.store.is_opted_out(number), 30, "the opt-out", workers)
-    time.sleep(2)
+    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     assert twilio_api.creates() == 1
     message = services.outbound.get(result_message_id(conversation_id))
     assert message is not None
@@ -208,7 +223,7 @@ def test_21211_fails_for_good_and_flags_the_followup(
     followup = services.followups.get(conversation_id)
     assert followup is not None
     assert any("21211" in p for p in followup.problems)
-    time.sleep(2)
+    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     assert twilio_api.creates() == 1
 
 
@@ -226,6 +241,7 @@ def test_a_timeout_after_the_provider_took_the_text_never_sends_it_twice(
         "the earlier send to be found",
         workers,
     )
+    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     assert len(twilio_api.messages) == 1
     message = services.outbound.get(result_message_id(conversation_id))
     assert message is not None
@@ -277,7 +293,7 @@ def test_a_work_horse_killed_mid_send_still_sends_one_text(
 
     wait_for(lambda: sid_recorded(app, conversation_id), 90, "the retry to find the text", workers)
     print(f"work horse killed: recovered in {time.monotonic() - killed_at:.1f} s")
-    time.sleep(1)
+    wait_for(lambda: settled(app, conversation_id), 30, "the jobs to end", workers)
     assert len(twilio_api.messages) == 1
     assert followup_count(app) == 1
 
@@ -302,7 +318,7 @@ def test_a_whole_worker_killed_mid_send_is_recovered_by_another(
     )
     took = time.monotonic() - killed_at
     print(f"whole worker killed: another worker finished the job {took:.1f} s later")
-    time.sleep(1)
+    wait_for(lambda: settled(app, conversation_id), 30, "the jobs to end", workers)
     assert len(twilio_api.messages) == 1
     assert followup_count(app) == 1
 
