@@ -7,7 +7,7 @@ from typing import cast
 
 from redis import Redis
 
-from . import keys
+from .. import keys
 
 #: Delivery statuses in the order they happen; a callback never moves a text backwards.
 STATUS_RANK = {
