@@ -19,10 +19,9 @@ from .conversation import ConversationService
 from .engine import Flow, load_flows
 from .followups import FollowupStore, FollowupWork
 from .logs import configure_logging
-from .outbound import OutboundStore
+from .outbound import OutboundStore, make_sender
 from .ratelimit import RateLimiter
 from .redis_conn import connect, start_embedded
-from .sender import make_sender
 from .services import EXTENSION_KEY, Services
 from .store import ConversationStore
 

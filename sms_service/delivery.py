@@ -13,7 +13,7 @@ from typing import cast
 
 from . import keys
 from .logs import mask_phone
-from .sender import ERROR_OPTED_OUT
+from .outbound.sender import ERROR_OPTED_OUT
 from .services import Services
 
 log = logging.getLogger(__name__)

@@ -27,13 +27,13 @@ from .evaluator import (
 )
 from .followups import result_message_id
 from .logs import mask_phone
-from .results import render_result
-from .sender import (
+from .outbound.sender import (
     AmbiguousSendError,
     PermanentSendError,
     RecipientOptedOutError,
     RetryableSendError,
 )
+from .results import render_result
 from .services import Services, get_services
 
 log = logging.getLogger(__name__)

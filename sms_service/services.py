@@ -15,9 +15,8 @@ from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
 from .followups import FollowupStore, FollowupWork
-from .outbound import OutboundStore
+from .outbound import OutboundStore, Sender
 from .ratelimit import RateLimiter
-from .sender import Sender
 from .store import ConversationStore
 
 EXTENSION_KEY = "sms_screener"

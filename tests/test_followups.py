@@ -25,7 +25,7 @@ from sms_service import jobs, keys
 from sms_service.cli import main
 from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.followups import queue_score, result_message_id
-from sms_service.sender import read_outbox
+from sms_service.outbound import read_outbox
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 CONTRACT_KEYS = {

@@ -14,7 +14,7 @@ from flask import Flask
 
 from sms_service import keys
 from sms_service.jobs import evaluation_job_id, sweep_pending_evaluations
-from sms_service.sender import read_outbox
+from sms_service.outbound import read_outbox
 
 NUMBER = "+15550100444"
 ANSWERS = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]

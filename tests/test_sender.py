@@ -11,7 +11,7 @@ from conftest import TEST_FROM_NUMBER, provider_config
 from twilio_api import FakeTwilio
 
 from sms_service.config import load_settings
-from sms_service.sender import (
+from sms_service.outbound.sender import (
     AmbiguousSendError,
     OutboxSender,
     PermanentSendError,

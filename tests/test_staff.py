@@ -55,7 +55,7 @@ from sms_service.evaluator import (
     Suggestion,
 )
 from sms_service.followups import FollowupStatus
-from sms_service.sender import read_outbox
+from sms_service.outbound import read_outbox
 
 PARENT = "+15550100123"
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")

@@ -32,7 +32,7 @@ from werkzeug.test import TestResponse
 
 from sms_service import jobs
 from sms_service.followups import result_message_id
-from sms_service.sender import AmbiguousSendError
+from sms_service.outbound.sender import AmbiguousSendError
 from sms_service.services import Services
 
 PUBLIC_BASE = "https://sms.example.org"

@@ -24,8 +24,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from . import keys
-from .config import Settings
+from .. import keys
+from ..config import Settings
 
 log = logging.getLogger(__name__)
 
