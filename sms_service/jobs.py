@@ -15,7 +15,6 @@ from typing import cast
 from rq import Queue, Retry
 
 from . import keys
-from .delivery import apply_parked
 from .evaluator import (
     ANSWERS_INCOMPLETE,
     AnswersError,
@@ -27,6 +26,7 @@ from .evaluator import (
 )
 from .followups import result_message_id
 from .logs import mask_phone
+from .outbound.delivery import apply_parked
 from .outbound.sender import (
     AmbiguousSendError,
     PermanentSendError,

@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from .config import Settings
 from .conversation import InboundMessage, PhoneBusyError
-from .delivery import apply_status
 from .logs import mask_phone
+from .outbound.delivery import apply_status
 from .services import get_services
 
 log = logging.getLogger(__name__)

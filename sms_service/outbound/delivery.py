@@ -11,10 +11,10 @@ import json
 import logging
 from typing import cast
 
-from . import keys
-from .logs import mask_phone
-from .outbound.sender import ERROR_OPTED_OUT
-from .services import Services
+from .. import keys
+from ..logs import mask_phone
+from ..services import Services
+from .sender import ERROR_OPTED_OUT
 
 log = logging.getLogger(__name__)
 
