@@ -19,8 +19,7 @@ from .conversation import ConversationService
 from .engine import Flow, load_flows
 from .followups import FollowupStore, FollowupWork
 from .logs import configure_logging
-from .outbound import OutboundStore, make_sender
-from .ratelimit import RateLimiter
+from .outbound import OutboundStore, RateLimiter, make_sender
 from .redis_conn import connect, start_embedded
 from .services import EXTENSION_KEY, Services
 from .store import ConversationStore

@@ -15,8 +15,7 @@ from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
 from .followups import FollowupStore, FollowupWork
-from .outbound import OutboundStore, Sender
-from .ratelimit import RateLimiter
+from .outbound import OutboundStore, RateLimiter, Sender
 from .store import ConversationStore
 
 EXTENSION_KEY = "sms_screener"

@@ -6,7 +6,7 @@ from typing import cast
 
 from redis import Redis
 
-from . import keys
+from .. import keys
 
 # Reserve the next free send slot on the server's clock, so workers on different machines
 # agree; return how many milliseconds the caller must wait for it.
