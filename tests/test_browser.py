@@ -36,7 +36,7 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from twilio_api import FakeTwilio
 
-from sms_service.segments import UCS2, count_segments
+from sms_service.outbound.segments import UCS2, count_segments
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -2,14 +2,17 @@
 
 from .messages import OutboundMessage, OutboundStore
 from .ratelimit import RateLimiter
+from .segments import SegmentCount, count_segments
 from .sender import Sender, SentMessage, make_sender, read_outbox
 
 __all__ = [
     "OutboundMessage",
     "OutboundStore",
     "RateLimiter",
+    "SegmentCount",
     "Sender",
     "SentMessage",
+    "count_segments",
     "make_sender",
     "read_outbox",
 ]

@@ -31,7 +31,7 @@ from ..evaluator import FLAG_LABELS, OUTCOME_LABELS, Priority
 from ..followups import Followup, FollowupStatus, result_message_id
 from ..jobs import enqueue_send
 from ..logs import mask_phone
-from ..segments import count_segments
+from ..outbound import count_segments
 from ..services import Services, get_services
 from .auth import SESSION_TOKEN, StaffUser, admin_required, me
 
