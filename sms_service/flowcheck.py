@@ -9,8 +9,7 @@ from .engine.answers import INVALID_REASONS
 from .engine.engine import reask_lead
 from .engine.model import LANGUAGES, Flow, Question
 from .evaluator import Priority, Suggestion, possible_reasons
-from .outbound import SegmentCount, count_segments
-from .results import render_result
+from .outbound import SegmentCount, count_segments, render_result
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .evaluator import (
 )
 from .followups import result_message_id
 from .logs import mask_phone
+from .outbound import render_result
 from .outbound.delivery import apply_parked
 from .outbound.sender import (
     AmbiguousSendError,
@@ -33,7 +34,6 @@ from .outbound.sender import (
     RecipientOptedOutError,
     RetryableSendError,
 )
-from .results import render_result
 from .services import Services, get_services
 
 log = logging.getLogger(__name__)

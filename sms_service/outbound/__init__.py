@@ -2,6 +2,7 @@
 
 from .messages import OutboundMessage, OutboundStore
 from .ratelimit import RateLimiter
+from .results import render_result
 from .segments import SegmentCount, count_segments
 from .sender import Sender, SentMessage, make_sender, read_outbox
 
@@ -15,4 +16,5 @@ __all__ = [
     "count_segments",
     "make_sender",
     "read_outbox",
+    "render_result",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .engine.model import ResultTexts
-from .evaluator import Priority, Suggestion
+from ..engine.model import ResultTexts
+from ..evaluator import Priority, Suggestion
 
 
 def render_result(
