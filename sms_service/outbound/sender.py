@@ -1,8 +1,8 @@
 """Outbound texts: the provider's REST API through the real twilio client, or a local outbox.
 
 Failures are classified so jobs know what to do: retry (429, 5xx, nothing sent), stop for good
-(21610 opted out, 21211 bad number, other 4xx), or check before any second try (a timeout
-after the request went out: the provider may have accepted it).
+(21610 opted out; any other 4xx, such as 21211 bad number), or check before any second try (a
+timeout after the request went out: the provider may have accepted it).
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Twilio: "Attempt to send to unsubscribed recipient".
 ERROR_OPTED_OUT = 21610
-#: Twilio: "The 'To' number is not a valid phone number".
-ERROR_INVALID_NUMBER = 21211
 
 
 class SendError(Exception):
@@ -92,7 +90,7 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, swapped, *args, **kwargs)
 
 
-def classify(exc: Exception) -> SendError:
+def classify_send_error(exc: Exception) -> SendError:
     """Map a failure of the twilio client to retry, stop, or check-before-retry."""
     if isinstance(exc, requests.exceptions.ConnectTimeout) or (
         isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc)
@@ -148,7 +146,7 @@ class TwilioSender:
         try:
             message = self._client.messages.create(**params)
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            raise classify(exc) from exc
+            raise classify_send_error(exc) from exc
         return SentMessage(str(message.sid), str(message.status or "queued"))
 
     def find_sent(self, to: str, body: str, since: float) -> SentMessage | None:
