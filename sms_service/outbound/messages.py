@@ -70,7 +70,6 @@ class OutboundMessage:
     provider_sid: str
     #: When an attempt began that may have reached the provider (0: none pending).
     attempt_started_at: float
-    attempts: int
     error_code: str
     created_at: float = 0.0
     #: Who sent it: the staff member's email for a staff text.
@@ -111,7 +110,6 @@ class OutboundStore:
             "status_rank": "0",
             "provider_sid": "",
             "attempt_started_at": "0",
-            "attempts": "0",
             "error_code": "",
             "created_at": repr(now),
             "updated_at": repr(now),
@@ -134,7 +132,6 @@ class OutboundStore:
             status=data["status"],
             provider_sid=data.get("provider_sid", ""),
             attempt_started_at=float(data.get("attempt_started_at", "0")),
-            attempts=int(data.get("attempts", "0")),
             error_code=data.get("error_code", ""),
             created_at=float(data.get("created_at", "0")),
             sender=data.get("sender", ""),
@@ -154,10 +151,7 @@ class OutboundStore:
 
     def begin_attempt(self, message_id: str, now: float) -> None:
         """Mark that a request to the provider is about to leave (it may get through)."""
-        pipe = self._r.pipeline()
-        pipe.hset(keys.outbound(message_id), "attempt_started_at", repr(now))
-        pipe.hincrby(keys.outbound(message_id), "attempts", 1)
-        pipe.execute()
+        self._r.hset(keys.outbound(message_id), "attempt_started_at", repr(now))
 
     def clear_attempt(self, message_id: str) -> None:
         """Forget an attempt that certainly did not reach the provider."""
