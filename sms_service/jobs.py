@@ -34,6 +34,7 @@ from .outbound.sender import (
     RecipientOptedOutError,
     RetryableSendError,
 )
+from .outbound.status import NEVER_SENT, DeliveryStatus
 from .services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -149,13 +150,13 @@ def send_text(message_id: str) -> str:
     if message is None:
         log.warning("outbound %s is gone", message_id)
         return "missing"
-    if message.provider_sid or message.status in ("suppressed", "blocked", "rejected"):
+    if message.provider_sid or message.status in NEVER_SENT:
         return "done"
     if services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
     if message.kind == "staff" and _do_not_contact(services, message.followup_id):
         # The parent said no contact: a staff text is refused even if it was queued.
-        services.outbound.advance_status(message_id, "suppressed", time.time())
+        services.outbound.advance_status(message_id, DeliveryStatus.SUPPRESSED, time.time())
         return "suppressed"
     token = uuid.uuid4().hex
     if not services.outbound.claim_send(message_id, token):
@@ -208,7 +209,9 @@ def _attempt(services: Services, message_id: str) -> str:
         sent = services.sender.send(message.phone, message.body)
     except RecipientOptedOutError as exc:
         services.store.record_opt_out(message.phone, time.time())
-        services.outbound.advance_status(message_id, "blocked", time.time(), str(exc.code))
+        services.outbound.advance_status(
+            message_id, DeliveryStatus.BLOCKED, time.time(), str(exc.code)
+        )
         services.followups.add_problem(
             message.followup_id, "the carrier says this number opted out", time.time()
         )
@@ -216,7 +219,9 @@ def _attempt(services: Services, message_id: str) -> str:
         return "blocked"
     except PermanentSendError as exc:
         services.outbound.clear_attempt(message_id)
-        services.outbound.advance_status(message_id, "rejected", time.time(), str(exc.code or ""))
+        services.outbound.advance_status(
+            message_id, DeliveryStatus.REJECTED, time.time(), str(exc.code or "")
+        )
         services.followups.add_problem(
             message.followup_id,
             f"the {message.kind} text could not be sent (error {exc.code or exc.status})",
@@ -243,7 +248,7 @@ def _record_sent(services: Services, message_id: str, provider_sid: str, status:
 
 
 def _suppress(services: Services, message_id: str, followup_id: str) -> str:
-    services.outbound.advance_status(message_id, "suppressed", time.time())
+    services.outbound.advance_status(message_id, DeliveryStatus.SUPPRESSED, time.time())
     services.followups.add_problem(
         followup_id, "not sent: the parent opted out (STOP)", time.time()
     )

@@ -32,6 +32,7 @@ from werkzeug.test import TestResponse
 
 from sms_service import jobs
 from sms_service.followups import result_message_id
+from sms_service.outbound import DeliveryStatus
 from sms_service.outbound.sender import AmbiguousSendError
 from sms_service.services import Services
 
@@ -269,6 +270,15 @@ def test_status_moves_forward_only(sent: Sent, case: StatusSequence) -> None:
     for status, expected in case.steps:
         assert sent.callback(status) == 204
         assert sent.status == expected, f"after {status}"
+
+
+def test_statuses_keep_their_stored_spelling_and_order() -> None:
+    # The values live in Redis and on staff pages; the ranks decide what a callback may move.
+    assert {s.value: s.rank for s in DeliveryStatus} == {
+        "created": 0, "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4,
+        "delivered": 5, "undelivered": 5, "failed": 5, "partially_delivered": 5, "canceled": 5,
+        "read": 6, "suppressed": 9, "blocked": 9, "rejected": 9,
+    }  # fmt: skip
 
 
 def test_a_status_is_applied_once_per_sid(sent: Sent) -> None:

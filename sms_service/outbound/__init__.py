@@ -5,8 +5,10 @@ from .ratelimit import RateLimiter
 from .results import render_result
 from .segments import SegmentCount, count_segments
 from .sender import Sender, SentMessage, make_sender, read_outbox
+from .status import DeliveryStatus
 
 __all__ = [
+    "DeliveryStatus",
     "OutboundMessage",
     "OutboundStore",
     "RateLimiter",

@@ -15,6 +15,7 @@ from .. import keys
 from ..logs import mask_phone
 from ..services import Services
 from .sender import ERROR_OPTED_OUT
+from .status import NOT_DELIVERED
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def apply_status(
     if error_code == str(ERROR_OPTED_OUT):
         services.store.record_opt_out(message.phone, now)
         log.warning("message %s: %s opted out (21610)", message_id, mask_phone(message.phone))
-    if moved and status in ("failed", "undelivered"):
+    if moved and status in NOT_DELIVERED:
         services.followups.add_problem(
             message.followup_id,
             f"the {message.kind} text was {status} (error {error_code or 'unknown'})",

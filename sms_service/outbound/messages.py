@@ -8,26 +8,7 @@ from typing import cast
 from redis import Redis
 
 from .. import keys
-
-#: Delivery statuses in the order they happen; a callback never moves a text backwards.
-STATUS_RANK = {
-    "created": 0,
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 2,
-    "sending": 3,
-    "sent": 4,
-    "delivered": 5,
-    "undelivered": 5,
-    "failed": 5,
-    "partially_delivered": 5,
-    "canceled": 5,
-    "read": 6,
-    # Ours: the text never went to the provider, for good.
-    "suppressed": 9,
-    "blocked": 9,
-    "rejected": 9,
-}
+from .status import DeliveryStatus
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -38,7 +19,6 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
-# Move a text's status forward only: a late "sent" never overwrites "delivered".
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -46,6 +26,7 @@ end
 return 0
 """
 
+# Move a text's status forward only: a late "sent" never overwrites "delivered".
 _ADVANCE = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'status_rank') or '-1')
 if redis.call('EXISTS', KEYS[1]) == 0 or tonumber(ARGV[2]) <= current then
@@ -66,7 +47,7 @@ class OutboundMessage:
     body: str
     kind: str
     followup_id: str
-    status: str
+    status: DeliveryStatus
     provider_sid: str
     #: When an attempt began that may have reached the provider (0: none pending).
     attempt_started_at: float
@@ -106,8 +87,8 @@ class OutboundStore:
             "body": body,
             "kind": kind,
             "followup_id": followup_id,
-            "status": "created",
-            "status_rank": "0",
+            "status": DeliveryStatus.CREATED,
+            "status_rank": str(DeliveryStatus.CREATED.rank),
             "provider_sid": "",
             "attempt_started_at": "0",
             "error_code": "",
@@ -129,7 +110,7 @@ class OutboundStore:
             body=data["body"],
             kind=data["kind"],
             followup_id=data["followup_id"],
-            status=data["status"],
+            status=DeliveryStatus(data["status"]),
             provider_sid=data.get("provider_sid", ""),
             attempt_started_at=float(data.get("attempt_started_at", "0")),
             error_code=data.get("error_code", ""),
@@ -172,12 +153,13 @@ class OutboundStore:
         self, message_id: str, status: str, now: float, error_code: str = ""
     ) -> bool:
         """Move a text's status forward; False when it would go backwards (or is unknown)."""
-        rank = STATUS_RANK.get(status)
-        if rank is None:
+        try:
+            known = DeliveryStatus(status)
+        except ValueError:
             return False
         return bool(
             self._advance(
-                keys=[keys.outbound(message_id)], args=[status, rank, repr(now), error_code]
+                keys=[keys.outbound(message_id)], args=[known, known.rank, repr(now), error_code]
             )
         )
 

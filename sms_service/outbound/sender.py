@@ -26,6 +26,7 @@ from twilio.rest import Client
 
 from .. import keys
 from ..config import Settings
+from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class TwilioSender:
             message = self._client.messages.create(**params)
         except (TwilioException, requests.exceptions.RequestException) as exc:
             raise classify_send_error(exc) from exc
-        return SentMessage(str(message.sid), str(message.status or "queued"))
+        return SentMessage(str(message.sid), str(message.status or DeliveryStatus.QUEUED))
 
     def find_sent(self, to: str, body: str, since: float) -> SentMessage | None:
         """Look for a message to this number with this body created since a time."""
@@ -178,13 +179,13 @@ class OutboxSender:
         pipe.rpush(keys.OUTBOX, json.dumps(entry))
         pipe.ltrim(keys.OUTBOX, -1000, -1)
         pipe.execute()
-        return SentMessage(sid, "delivered")
+        return SentMessage(sid, DeliveryStatus.DELIVERED)
 
     def find_sent(self, to: str, body: str, since: float) -> SentMessage | None:
         """Look for a text already in the outbox."""
         for entry in read_outbox(self._r):
             if entry["to"] == to and entry["body"] == body and entry["at"] >= since - 120:
-                return SentMessage(str(entry["sid"]), "delivered")
+                return SentMessage(str(entry["sid"]), DeliveryStatus.DELIVERED)
         return None
 
 
