@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from datetime import timedelta
 from typing import cast
 
@@ -25,16 +24,8 @@ from .evaluator import (
     parse_answers,
 )
 from .followups import result_message_id
-from .logs import mask_phone
 from .outbound import render_result
-from .outbound.delivery import apply_parked
-from .outbound.sender import (
-    AmbiguousSendError,
-    PermanentSendError,
-    RecipientOptedOutError,
-    RetryableSendError,
-)
-from .outbound.status import NEVER_SENT, DeliveryStatus
+from .outbound.sending import send_once
 from .services import Services, get_services
 
 log = logging.getLogger(__name__)
@@ -47,10 +38,6 @@ EVALUATE_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
 SEND_RETRY = Retry(max=8, interval=[5, 15, 30, 60, 120, 300, 900, 1800])
 #: A send may wait its turn under OUTBOUND_MPS for a while: give it room.
 SEND_TIMEOUT_SECONDS = 900
-#: Quick in-job retries of a retryable failure (429, 5xx) before RQ's longer backoff.
-QUICK_RETRY_PAUSES = (1.0, 2.0)
-#: Wait in the job for another attempt's claim when it ends within this many seconds.
-CLAIM_WAIT_LIMIT_SECONDS = 60.0
 SWEEP_JOB_ID = "sweep-pending-evaluations"
 SWEEP_EVERY = timedelta(seconds=60)
 #: A completed screening with no job this long after completion lost its enqueue.
@@ -145,115 +132,7 @@ def _suggestion(services: Services, conversation_id: str, raw: dict[str, object]
 
 def send_text(message_id: str) -> str:
     """Send one recorded text once, whatever happens to the workers or the provider."""
-    services = get_services()
-    message = services.outbound.get(message_id)
-    if message is None:
-        log.warning("outbound %s is gone", message_id)
-        return "missing"
-    if message.provider_sid or message.status in NEVER_SENT:
-        return "done"
-    if services.store.is_opted_out(message.phone):
-        return _suppress(services, message_id, message.followup_id)
-    if message.kind == "staff" and _do_not_contact(services, message.followup_id):
-        # The parent said no contact: a staff text is refused even if it was queued.
-        services.outbound.advance_status(message_id, DeliveryStatus.SUPPRESSED, time.time())
-        return "suppressed"
-    token = uuid.uuid4().hex
-    if not services.outbound.claim_send(message_id, token):
-        # Another attempt holds it, or a killed worker did: its claim runs out soon.
-        wait = services.outbound.claim_wait(message_id)
-        if wait > CLAIM_WAIT_LIMIT_SECONDS:
-            raise RetryableSendError("another attempt at this text is under way")
-        time.sleep(wait + 0.05)
-        if not services.outbound.claim_send(message_id, token):
-            raise RetryableSendError("another attempt at this text is under way")
-    try:
-        for pause in (*QUICK_RETRY_PAUSES, None):
-            try:
-                return _attempt(services, message_id)
-            except AmbiguousSendError:
-                raise
-            except RetryableSendError:
-                if pause is None:
-                    raise
-                # A 429 or a blip: try again shortly before handing it to RQ's backoff.
-                time.sleep(pause)
-        raise AssertionError("unreachable")
-    finally:
-        services.outbound.release_send(message_id, token)
-
-
-def _do_not_contact(services: Services, followup_id: str) -> bool:
-    followup = services.followups.get(followup_id)
-    return followup is not None and followup.do_not_contact
-
-
-def _attempt(services: Services, message_id: str) -> str:
-    message = services.outbound.get(message_id)
-    assert message is not None
-    if message.provider_sid:
-        return "done"
-    if message.attempt_started_at:
-        # An earlier attempt may have reached the provider: look before sending again.
-        found = services.sender.find_sent(message.phone, message.body, message.attempt_started_at)
-        if found is not None:
-            _record_sent(services, message_id, found.provider_sid, found.status)
-            log.info("outbound %s was sent by an earlier attempt", message_id)
-            return "sent"
-    # Wait for this text's turn under OUTBOUND_MPS; STOP may arrive meanwhile.
-    time.sleep(services.rate_limiter.reserve())
-    if services.store.is_opted_out(message.phone):
-        return _suppress(services, message_id, message.followup_id)
-    services.outbound.begin_attempt(message_id, time.time())
-    try:
-        sent = services.sender.send(message.phone, message.body)
-    except RecipientOptedOutError as exc:
-        services.store.record_opt_out(message.phone, time.time())
-        services.outbound.advance_status(
-            message_id, DeliveryStatus.BLOCKED, time.time(), str(exc.code)
-        )
-        services.followups.add_problem(
-            message.followup_id, "the carrier says this number opted out", time.time()
-        )
-        log.warning("outbound %s to %s: opted out (21610)", message_id, mask_phone(message.phone))
-        return "blocked"
-    except PermanentSendError as exc:
-        services.outbound.clear_attempt(message_id)
-        services.outbound.advance_status(
-            message_id, DeliveryStatus.REJECTED, time.time(), str(exc.code or "")
-        )
-        services.followups.add_problem(
-            message.followup_id,
-            f"the {message.kind} text could not be sent (error {exc.code or exc.status})",
-            time.time(),
-        )
-        log.error("outbound %s refused for good: %s", message_id, exc)
-        return "rejected"
-    except AmbiguousSendError:
-        log.warning("outbound %s: no answer from the provider; will check, then retry", message_id)
-        raise
-    except RetryableSendError:
-        services.outbound.clear_attempt(message_id)
-        log.warning("outbound %s: provider busy or unreachable; will retry", message_id)
-        raise
-    _record_sent(services, message_id, sent.provider_sid, sent.status)
-    log.info("outbound %s taken by the provider as %s", message_id, sent.provider_sid)
-    return "sent"
-
-
-def _record_sent(services: Services, message_id: str, provider_sid: str, status: str) -> None:
-    services.outbound.record_sent(message_id, provider_sid, status, time.time())
-    # A status callback may have come first (a timed-out send): apply it now.
-    apply_parked(services, provider_sid, time.time())
-
-
-def _suppress(services: Services, message_id: str, followup_id: str) -> str:
-    services.outbound.advance_status(message_id, DeliveryStatus.SUPPRESSED, time.time())
-    services.followups.add_problem(
-        followup_id, "not sent: the parent opted out (STOP)", time.time()
-    )
-    log.info("outbound %s suppressed: the phone opted out", message_id)
-    return "suppressed"
+    return send_once(get_services(), message_id)
 
 
 def schedule_sweep(queue: Queue) -> None:
