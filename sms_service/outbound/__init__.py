@@ -1,4 +1,18 @@
-"""The sending side: the texts we send, how they reach the provider, and what becomes of them."""
+"""The sending side: the texts we send, how they reach the provider, and what becomes of them.
+
+- `messages`: one Redis record per text we send (OutboundStore), its send claim and status.
+- `status`: DeliveryStatus, its rank, and the "never backwards" order a status moves in.
+- `sender`: the provider's REST API (twilio client) or the dev outbox; send errors classified.
+- `ratelimit`: OUTBOUND_MPS, shared by every worker.
+- `sending`: the send state machine a send job runs (send_once).
+- `delivery`: the provider's status callbacks, applied once and never backwards.
+- `results`: the result text a family gets after its screening.
+- `segments`: how many SMS segments a text takes, and in which encoding.
+
+The names below are the package's surface. `sending` and `delivery` stay out of it: they work
+on the app's Services, which holds this package's stores and sender, so import them from their
+own modules (that keeps services.py free to import this package).
+"""
 
 from .messages import OutboundMessage, OutboundStore
 from .ratelimit import RateLimiter
