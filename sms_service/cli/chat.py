@@ -21,8 +21,8 @@ from twilio.request_validator import RequestValidator
 from .. import FLOW_ID
 from ..engine import FlowError, load_flows
 from ..engine.model import LANGUAGES
+from ..outbound import read_outbox
 from ..redis_conn import connect, start_embedded
-from ..sender import read_outbox
 from ..services import get_services
 from .startup import build_app, fail, read_settings
 

@@ -9,7 +9,7 @@ import click
 
 from ..followups import FollowupStatus
 from ..logs import mask_phone
-from ..sender import read_outbox
+from ..outbound import read_outbox
 from ..services import get_services
 from .startup import build_app
 
