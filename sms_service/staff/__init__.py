@@ -9,8 +9,8 @@ from flask import Flask, Response, request
 from ..clock import Clock
 from ..config import Settings
 from .auth import load_user
+from .queue import bp
 from .security import ClockedSessionInterface, csrf, login_manager
-from .views import bp
 
 #: Every staff page's Content-Security-Policy: no inline script or style, no framing.
 CSP = (
