@@ -8,8 +8,11 @@ from flask import Flask, Response, request
 
 from ..clock import Clock
 from ..config import Settings
+
+# Importing the page modules registers their views on bp.
+from . import admin, detail, login, queue  # noqa: F401
 from .auth import load_user
-from .queue import bp
+from .blueprint import bp
 from .security import ClockedSessionInterface, csrf, login_manager
 
 #: Every staff page's Content-Security-Policy: no inline script or style, no framing.

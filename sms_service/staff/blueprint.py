@@ -1,0 +1,31 @@
+"""The staff Blueprint, and the idle clock that every real staff request restarts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request, session
+from flask_login import current_user
+
+from ..services import get_services
+from .auth import SESSION_TOKEN, me
+
+bp = Blueprint(
+    "staff",
+    __name__,
+    url_prefix="/staff",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+#: Requests a page makes by itself (the queue's refresh): they do not count as activity.
+_BACKGROUND_ENDPOINTS = frozenset({"staff.queue_rows"})
+
+
+@bp.before_request
+def keep_sessions_alive() -> None:
+    """Restart the idle clock on real use; a page refreshing itself does not count."""
+    if request.endpoint in _BACKGROUND_ENDPOINTS or not current_user.is_authenticated:
+        return
+    services = get_services()
+    idle = round(services.settings.staff_idle_minutes * 60)
+    services.staff.touch_session(str(session.get(SESSION_TOKEN, "")), me().email, idle)

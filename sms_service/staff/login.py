@@ -1,0 +1,60 @@
+"""Logging staff in (with the failed-login limit) and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..accounts import normalize_email
+from ..services import get_services
+from .auth import SESSION_TOKEN, StaffUser, me
+from .blueprint import bp
+
+
+def _login_buckets() -> list[str]:
+    """Return what one login attempt counts against: its account and its address."""
+    email = normalize_email(request.form.get("email", ""))
+    return ["account:" + email, "address:" + (request.remote_addr or "unknown")]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int] | str:
+    """Log in; the 6th failure in a minute, per account or per address, gets 429."""
+    if request.method == "GET":
+        return render_template("staff/login.html")
+    services = get_services()
+    email = request.form.get("email", "")
+    buckets = _login_buckets()
+    wait = services.login_throttle.retry_after(buckets)
+    if wait:
+        page = render_template("staff/login.html", locked_for=wait, email=email)
+        return page, 429, {"Retry-After": str(wait)}
+    account = services.staff.authenticate(email, request.form.get("password", ""))
+    if account is None:
+        services.login_throttle.record_failure(buckets)
+        return render_template("staff/login.html", error=True, email=email), 401
+    # A new session at login: nothing from before it (a planted session id) survives.
+    session.clear()
+    idle = round(services.settings.staff_idle_minutes * 60)
+    session[SESSION_TOKEN] = services.staff.start_session(account.email, idle)
+    login_user(StaffUser(account))
+    session.permanent = True
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if not target.startswith("/staff") or parts.netloc or parts.scheme:
+        target = url_for("staff.queue")
+    return redirect(target)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> BaseResponse:
+    """End the session (server-side too: a copy of the cookie is dead)."""
+    get_services().staff.end_session(str(session.get(SESSION_TOKEN, "")), me().email)
+    logout_user()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("staff.login"))
