@@ -74,6 +74,20 @@ def create_app(
     conversations = ConversationService(
         store, flow, lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id)
     )
+    staff_accounts = StaffStore(client, password_hasher, clock)
+    outbound = OutboundStore(
+        client,
+        settings.retention_seconds,
+        claim_seconds=2 * settings.twilio_timeout_seconds + 5,
+    )
+    followup_work = FollowupWork(
+        client,
+        followups,
+        staff=staff_accounts,
+        outbound=outbound,
+        conversations=store,
+        send=lambda message_id: jobs.enqueue_send(queue, message_id),
+    )
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
         redis_url=redis_url,
@@ -84,13 +98,9 @@ def create_app(
         store=store,
         conversations=conversations,
         followups=followups,
-        followup_work=FollowupWork(client, followups),
-        staff=StaffStore(client, password_hasher, clock),
-        outbound=OutboundStore(
-            client,
-            settings.retention_seconds,
-            claim_seconds=2 * settings.twilio_timeout_seconds + 5,
-        ),
+        followup_work=followup_work,
+        staff=staff_accounts,
+        outbound=outbound,
         sender=make_sender(settings, client),
         rate_limiter=RateLimiter(client, settings.outbound_mps),
         login_throttle=LoginThrottle(client, LOGIN_LIMIT, LOGIN_WINDOW_SECONDS, clock),

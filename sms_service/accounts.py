@@ -47,6 +47,16 @@ class StaffAccount:
         return self.role is Role.ADMIN
 
 
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What one login attempt gave: an account and its new session's token, or neither."""
+
+    account: StaffAccount | None = None
+    session_token: str = ""
+    #: Seconds until a login may be tried again: a limit was reached, the password unchecked.
+    locked_for: int = 0
+
+
 def normalize_email(email: str) -> str:
     """Return an email address as accounts are keyed (trimmed, lower case)."""
     return email.strip().lower()
@@ -116,6 +126,23 @@ class StaffStore:
             self._r.hset(key, "password_hash", self._hasher.hash(password))
         account = self.get(email)
         return account if account is not None and not account.disabled else None
+
+    def log_in(
+        self, email: str, password: str, address: str, idle_seconds: int, throttle: LoginThrottle
+    ) -> LoginAttempt:
+        """Try a login within the limits, per account and per address; open a session if right.
+
+        A failure counts against both; while either is over its limit, no password is checked.
+        """
+        buckets = ["account:" + normalize_email(email), "address:" + address]
+        wait = throttle.retry_after(buckets)
+        if wait:
+            return LoginAttempt(locked_for=wait)
+        account = self.authenticate(email, password)
+        if account is None:
+            throttle.record_failure(buckets)
+            return LoginAttempt()
+        return LoginAttempt(account, self.start_session(account.email, idle_seconds))
 
     def _dummy_hash(self) -> str:
         """Return a made-up hash: verifying it for unknown accounts times like a real one."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, cast
@@ -11,7 +12,11 @@ from typing import Any, cast
 from redis import Redis
 
 from . import keys
+from .accounts import StaffStore, normalize_email
 from .evaluator import Priority, Suggestion
+from .outbound import OutboundStore
+from .segments import count_segments
+from .store import ConversationStore
 
 
 class FollowupStatus(StrEnum):
@@ -19,6 +24,19 @@ class FollowupStatus(StrEnum):
     CONTACTED = "contacted"
     SCHEDULED = "scheduled"
     CLOSED = "closed"
+
+
+#: A text from staff: short, at most three segments.
+MAX_STAFF_TEXT = 459
+MAX_STAFF_SEGMENTS = 3
+
+
+class AssigneeError(ValueError):
+    """A follow-up was to be assigned to an email that is no active staff account."""
+
+
+class StaffTextError(ValueError):
+    """A staff text was not sent; the message says why."""
 
 
 _PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
@@ -235,9 +253,23 @@ def _entry_json(entry: Entry) -> str:
 class FollowupWork:
     """What staff do to a follow-up: assign, change status, notes, texts, with an audit trail."""
 
-    def __init__(self, client: Redis, store: FollowupStore) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        store: FollowupStore,
+        *,
+        staff: StaffStore,
+        outbound: OutboundStore,
+        conversations: ConversationStore,
+        send: Callable[[str], None],
+    ) -> None:
         self._r = client
         self._store = store
+        self._staff = staff
+        self._outbound = outbound
+        self._conversations = conversations
+        #: Queues the send of a recorded outbound text, by its id.
+        self._send = send
 
     def audit(self, followup_id: str, actor: str, action: str, text: str, now: float) -> None:
         """Append to a follow-up's audit trail (views included)."""
@@ -270,6 +302,19 @@ class FollowupWork:
         )
         self.audit(followup_id, actor, "assign", assignee or "unassigned", now)
 
+    def assign_staff(self, followup_id: str, email: str, actor: str, now: float) -> str:
+        """Assign a follow-up to an active staff account ("" for no one); return the assignee.
+
+        Raise AssigneeError if the email is no enabled account's.
+        """
+        assignee = normalize_email(email) if email else ""
+        if assignee:
+            account = self._staff.get(assignee)
+            if account is None or account.disabled:
+                raise AssigneeError("No active staff account has that email.")
+        self.assign(followup_id, assignee, actor, now)
+        return assignee
+
     def add_note(self, followup_id: str, text: str, author: str, now: float) -> None:
         """Add a note; notes are never edited or deleted."""
         self._r.rpush(
@@ -290,6 +335,42 @@ class FollowupWork:
     def texts(self, followup_id: str) -> list[str]:
         """Return the ids of texts staff sent from this follow-up."""
         return cast(list[str], self._r.lrange(keys.followup_texts(followup_id), 0, -1))
+
+    def text_refusal(self, followup: Followup) -> str:
+        """Say why staff may not text this parent, or return ""."""
+        if followup.do_not_contact:
+            return "The parent said staff may not text or call (do not contact)."
+        if self._conversations.is_opted_out(followup.phone):
+            return "This number opted out of texts (STOP). They can text START to opt back in."
+        return ""
+
+    def text_parent(self, followup: Followup, body: str, sender: str, now: float) -> str:
+        """Record a staff text to the parent and queue its send; return the message id.
+
+        Raise StaffTextError, and send nothing, if the parent may not be texted or the text is
+        empty or longer than MAX_STAFF_SEGMENTS segments.
+        """
+        refusal = self.text_refusal(followup)
+        if refusal:
+            raise StaffTextError(refusal)
+        if not body:
+            raise StaffTextError("the text is empty.")
+        segments = count_segments(body).segments
+        if len(body) > MAX_STAFF_TEXT or segments > MAX_STAFF_SEGMENTS:
+            raise StaffTextError(f"keep a text to {MAX_STAFF_SEGMENTS} SMS segments or fewer.")
+        message_id = f"staff-{uuid.uuid4().hex}"
+        self._outbound.create(
+            message_id, followup.phone, body, "staff", followup.id, now, sender=sender
+        )
+        self.add_text(followup.id, message_id)
+        self.audit(followup.id, sender, "text", f"{segments} segment(s)", now)
+        self._send(message_id)
+        return message_id
+
+    def audit_export(self, followup_ids: Iterable[str], actor: str, now: float) -> None:
+        """Record in each follow-up's audit trail that it went out in a CSV export."""
+        for followup_id in followup_ids:
+            self.audit(followup_id, actor, "export", "CSV export", now)
 
 
 def result_message_id(conversation_id: str) -> str:

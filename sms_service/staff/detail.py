@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..accounts import normalize_email
-from ..followups import Followup, FollowupStatus, result_message_id
-from ..jobs import enqueue_send
-from ..segments import count_segments
+from ..followups import (
+    MAX_STAFF_TEXT,
+    AssigneeError,
+    Followup,
+    FollowupStatus,
+    StaffTextError,
+    result_message_id,
+)
 from ..services import Services, get_services
 from .auth import me
 from .blueprint import bp
 from .formatting import view_context
-
-#: A text from staff: short, at most three segments.
-MAX_STAFF_TEXT = 459
 
 
 def _followup_or_404(followup_id: str) -> Followup:
@@ -49,7 +49,6 @@ def detail(followup_id: str) -> str:
         results.reasons[r]["en"] if results and r in results.reasons else r
         for r in followup.reasons
     ]
-    refusal = _text_refusal(services, followup)
     return render_template(
         "staff/detail.html",
         f=followup,
@@ -60,7 +59,7 @@ def detail(followup_id: str) -> str:
         audit=services.followup_work.audit_trail(followup.id),
         staff=[a for a in services.staff.all() if not a.disabled],
         statuses=[s.value for s in FollowupStatus],
-        refusal=refusal,
+        refusal=services.followup_work.text_refusal(followup),
         max_text=MAX_STAFF_TEXT,
         language_name={"en": "English", "es": "Spanish"}.get(followup.language, followup.language),
         **view_context(),
@@ -90,15 +89,6 @@ def _timeline(services: Services, followup: Followup) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: item["at"])
 
 
-def _text_refusal(services: Services, followup: Followup) -> str:
-    """Say why staff may not text this parent, or return ""."""
-    if followup.do_not_contact:
-        return "The parent said staff may not text or call (do not contact)."
-    if services.store.is_opted_out(followup.phone):
-        return "This number opted out of texts (STOP). They can text START to opt back in."
-    return ""
-
-
 def _back(followup_id: str) -> BaseResponse:
     return redirect(url_for("staff.detail", followup_id=followup_id))
 
@@ -107,19 +97,18 @@ def _back(followup_id: str) -> BaseResponse:
 @login_required
 def assign(followup_id: str) -> BaseResponse:
     """Assign to me, to someone, or to no one."""
-    services = get_services()
     followup = _followup_or_404(followup_id)
     target = request.form.get("assignee", "")
     if target == "me":
         target = me().email
-    target = normalize_email(target) if target else ""
-    if target:
-        account = services.staff.get(target)
-        if account is None or account.disabled:
-            flash("No active staff account has that email.", "error")
-            return _back(followup.id)
-    services.followup_work.assign(followup.id, target, me().email, time.time())
-    flash(f"Assigned to {target}." if target else "Unassigned.")
+    try:
+        assignee = get_services().followup_work.assign_staff(
+            followup.id, target, me().email, time.time()
+        )
+    except AssigneeError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Assigned to {assignee}." if assignee else "Unassigned.")
     return _back(followup.id)
 
 
@@ -157,28 +146,12 @@ def add_note(followup_id: str) -> BaseResponse:
 @login_required
 def text_parent(followup_id: str) -> BaseResponse:
     """Text the parent through the same sender and queue as the result."""
-    services = get_services()
     followup = _followup_or_404(followup_id)
     body = " ".join(request.form.get("body", "").split())
-    refusal = _text_refusal(services, followup)
-    if refusal:
-        flash(f"Not sent: {refusal}", "error")
-        return _back(followup.id)
-    if not body:
-        flash("Not sent: the text is empty.", "error")
-        return _back(followup.id)
-    if len(body) > MAX_STAFF_TEXT or count_segments(body).segments > 3:
-        flash("Not sent: keep a text to 3 SMS segments or fewer.", "error")
-        return _back(followup.id)
-    now = time.time()
-    message_id = f"staff-{uuid.uuid4().hex}"
-    services.outbound.create(
-        message_id, followup.phone, body, "staff", followup.id, now, sender=me().email
-    )
-    services.followup_work.add_text(followup.id, message_id)
-    services.followup_work.audit(
-        followup.id, me().email, "text", f"{count_segments(body).segments} segment(s)", now
-    )
-    enqueue_send(services.queue, message_id)
-    flash("Text queued; its delivery status shows in the conversation.")
+    try:
+        get_services().followup_work.text_parent(followup, body, me().email, time.time())
+    except StaffTextError as exc:
+        flash(f"Not sent: {exc}", "error")
+    else:
+        flash("Text queued; its delivery status shows in the conversation.")
     return _back(followup.id)

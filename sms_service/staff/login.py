@@ -8,16 +8,9 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..accounts import normalize_email
 from ..services import get_services
 from .auth import SESSION_TOKEN, StaffUser, me
 from .blueprint import bp
-
-
-def _login_buckets() -> list[str]:
-    """Return what one login attempt counts against: its account and its address."""
-    email = normalize_email(request.form.get("email", ""))
-    return ["account:" + email, "address:" + (request.remote_addr or "unknown")]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,20 +20,22 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int] 
         return render_template("staff/login.html")
     services = get_services()
     email = request.form.get("email", "")
-    buckets = _login_buckets()
-    wait = services.login_throttle.retry_after(buckets)
-    if wait:
-        page = render_template("staff/login.html", locked_for=wait, email=email)
-        return page, 429, {"Retry-After": str(wait)}
-    account = services.staff.authenticate(email, request.form.get("password", ""))
-    if account is None:
-        services.login_throttle.record_failure(buckets)
+    attempt = services.staff.log_in(
+        email,
+        request.form.get("password", ""),
+        request.remote_addr or "unknown",
+        round(services.settings.staff_idle_minutes * 60),
+        services.login_throttle,
+    )
+    if attempt.locked_for:
+        page = render_template("staff/login.html", locked_for=attempt.locked_for, email=email)
+        return page, 429, {"Retry-After": str(attempt.locked_for)}
+    if attempt.account is None:
         return render_template("staff/login.html", error=True, email=email), 401
     # A new session at login: nothing from before it (a planted session id) survives.
     session.clear()
-    idle = round(services.settings.staff_idle_minutes * 60)
-    session[SESSION_TOKEN] = services.staff.start_session(account.email, idle)
-    login_user(StaffUser(account))
+    session[SESSION_TOKEN] = attempt.session_token
+    login_user(StaffUser(attempt.account))
     session.permanent = True
     target = request.args.get("next", "")
     parts = urlsplit(target)

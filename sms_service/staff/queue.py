@@ -148,8 +148,7 @@ def export() -> Response:
                 ]
             )
         )
-    for f in rows:
-        services.followup_work.audit(f.id, me().email, "export", "CSV export", time.time())
+    services.followup_work.audit_export([f.id for f in rows], me().email, time.time())
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return Response(
         out.getvalue(),
