@@ -1,8 +1,14 @@
-"""Fixtures: a real Redis (embedded, or TEST_REDIS_URL), the app, a phone that texts it."""
+"""Fixtures: a real Redis (embedded, or TEST_REDIS_URL), the app, a phone that texts it, staff.
+
+The staff helpers (logged-in clients, forms posted with their CSRF token, seeded follow-ups,
+what a page shows) serve tests/staff/ and any other test that drives the staff pages.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import socket
@@ -13,8 +19,10 @@ import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import redis as redis_lib
@@ -27,6 +35,7 @@ from twilio_api import FakeTwilio
 from sms_service import create_app
 from sms_service.config import load_settings
 from sms_service.engine import Flow, load_flows
+from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.services import Services, get_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +45,8 @@ FLOWS_DIR = ROOT / "flows"
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_FROM_NUMBER = "+15550100999"
+#: The parent's phone a test texts from unless it says otherwise.
+PARENT = "+15550100123"
 
 #: Settings a developer's shell may hold that must not leak into tests.
 _SCRUBBED = (
@@ -288,7 +299,7 @@ class Phone:
     def __init__(
         self,
         client: FlaskClient,
-        number: str = "+15550100123",
+        number: str = PARENT,
         sign_with: str = "",
         sign_url: str = "",
     ):
@@ -327,6 +338,8 @@ def state_of(app: Flask, number: str) -> Any:
 STAFF_PASSWORD = "correct horse battery staple"
 ADMIN_EMAIL = "admin@office.test"
 STAFF_EMAIL = "paralegal@office.test"
+#: A second valid password (for accounts a test creates on the admin page).
+OTHER_PASSWORD = "another long enough passphrase"
 
 
 def csrf_token(html: str) -> str:
@@ -370,6 +383,82 @@ def admin_client(app: Flask) -> FlaskClient:
     return client
 
 
+def html_of(client: FlaskClient, url: str) -> str:
+    """GET a staff page that must answer 200; return its HTML."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def token_for(client: FlaskClient) -> str:
+    """Return a CSRF token valid for the client's session (any page with a form has one)."""
+    return csrf_token(html_of(client, "/staff/login"))
+
+
+def post(client: FlaskClient, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """POST a staff form with the session's CSRF token."""
+    form = {"csrf_token": token_for(client), **(data or {})}
+    return client.post(url, data=form, **kwargs)
+
+
+def flashes(html: str) -> list[str]:
+    """Return the flashed messages a page shows, as text."""
+    return [unescape(m) for m in re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', html, re.S)]
+
+
+def location_path(response: Any) -> str:
+    """Return the path a redirect points to."""
+    return urlsplit(response.headers["Location"]).path
+
+
+def lands_on_login(response: Any) -> bool:
+    """Tell whether a response redirects to the login page."""
+    return response.status_code == 302 and location_path(response) == "/staff/login"
+
+
+def attempt_login(
+    client: FlaskClient, email: str, password: str, address: str = "127.0.0.1"
+) -> int:
+    """POST one login from an address; return the status code."""
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post(
+        "/staff/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    return int(response.status_code)
+
+
+def section(html: str, css_class: str) -> str:
+    """Return the inside of a page's <ol class=...> list."""
+    match = re.search(rf'<ol class="{css_class}">(.*?)</ol>', html, re.S)
+    assert match, css_class
+    return match.group(1)
+
+
+def transcript_items(html: str) -> list[tuple[str, str]]:
+    """Return (direction, body) of each line of the detail page's conversation."""
+    items = re.findall(
+        r'<li class="(in|out)">.*?<span class="body">(.*?)</span>',
+        section(html, "transcript"),
+        re.S,
+    )
+    return [(d, unescape(b)) for d, b in items]
+
+
+def audit_actions(app: Flask, followup_id: str) -> list[str]:
+    """Return the actions in a follow-up's audit trail, oldest first."""
+    return [e.action for e in services_of(app).followup_work.audit_trail(followup_id)]
+
+
+def export_rows(client: FlaskClient, query: str = "") -> list[dict[str, str]]:
+    """Download the CSV export (with a query string); return its rows."""
+    response = client.get("/staff/export.csv" + query)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
 def run_jobs(app: Flask) -> None:
     """Run every queued job in this process (evaluations, sends), as a worker would."""
     from rq import SimpleWorker
@@ -393,6 +482,51 @@ def screen(app: Flask, number: str, texts: list[str] | None = None) -> str:
     state = services_of(app).store.load(number)
     assert state is not None
     return str(state.conversation_id)
+
+
+def seed_followup(
+    app: Flask,
+    *,
+    phone: str = "+15550101000",
+    priority: Priority = Priority.NORMAL,
+    outcome: Outcome = Outcome.IEP,
+    created_at: float | None = None,
+    answers: dict[str, Any] | None = None,
+    language: str = "en",
+    reasons: tuple[str, ...] = ("far_behind",),
+    flags: tuple[str, ...] = (),
+) -> str:
+    """Create a follow-up directly in the store; return its id."""
+    conversation_id = uuid.uuid4().hex
+    record = {
+        "conversation_id": conversation_id,
+        "phone": phone,
+        "language": language,
+        "answers": answers if answers is not None else {"age": 9, "school": "public"},
+    }
+    created = services_of(app).followups.create(
+        record,
+        Suggestion(outcome, priority, reasons, flags),
+        time.time() if created_at is None else created_at,
+    )
+    assert created
+    return conversation_id
+
+
+@pytest.fixture
+def followup_id(app: Flask) -> str:
+    """A completed English screening's follow-up (normal priority, contact OK)."""
+    return screen(app, PARENT)
+
+
+@pytest.fixture
+def provider_staff(provider_app: Flask) -> tuple[Flask, FlaskClient]:
+    """An app sending through the local Twilio API, and a client logged in as staff on it."""
+    app = provider_app
+    add_staff(app, STAFF_EMAIL)
+    client = app.test_client()
+    assert log_in(client, STAFF_EMAIL).status_code == 302
+    return app, client
 
 
 def free_port() -> int:
