@@ -18,7 +18,7 @@ import time
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -473,14 +473,27 @@ def run_jobs(app: Flask) -> None:
 SCREENING = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]
 
 
-def screen(app: Flask, number: str, texts: list[str] | None = None) -> str:
-    """Text a whole screening to the app (dev mode), run the jobs; return the follow-up id."""
-    phone = Phone(app.test_client(), number)
+def screen(
+    app: Flask,
+    number: str,
+    texts: Sequence[str] | None = None,
+    *,
+    evaluate: bool = True,
+    sign_with: str = "",
+) -> str:
+    """Text a whole screening to the app, run the jobs; return the follow-up id.
+
+    evaluate=False leaves its evaluation (and so its result text) queued; sign_with signs the
+    texts with a provider's auth token, for an app that requires signatures.
+    """
+    phone = Phone(app.test_client(), number, sign_with=sign_with)
     for body in texts or SCREENING:
         phone.text(body)
-    run_jobs(app)
     state = services_of(app).store.load(number)
     assert state is not None
+    assert state.status.value == "completed", (number, state.status)
+    if evaluate:
+        run_jobs(app)
     return str(state.conversation_id)
 
 

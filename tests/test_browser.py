@@ -176,17 +176,6 @@ def counter_text(typed: str) -> str:
     return text
 
 
-def signed_screen(app: Flask, number: str, texts: list[str]) -> str:
-    """Text a whole screening to a provider-mode app (signed posts), run the jobs."""
-    phone = Phone(app.test_client(), number, sign_with=TEST_AUTH_TOKEN)
-    for body in texts:
-        phone.text(body)
-    run_jobs(app)
-    state = services_of(app).store.load(number)
-    assert state is not None
-    return str(state.conversation_id)
-
-
 # --- the tests ---------------------------------------------------------------------------------
 
 
@@ -254,7 +243,7 @@ def test_work_a_followup_and_text_the_parent(
     live = live_provider
     number = "+15550100204"
     add_staff(live.app, STAFF)
-    followup_id = signed_screen(live.app, number, URGENT_SCREENING)
+    followup_id = screen(live.app, number, URGENT_SCREENING, sign_with=TEST_AUTH_TOKEN)
     log_in(page, live)
 
     # Outside dev mode the session cookie is Secure; Chromium keeps it for http://127.0.0.1

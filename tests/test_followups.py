@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 import redis as redis_lib
 from click.testing import CliRunner
-from conftest import Phone, make_config, services_of
+from conftest import make_config, run_jobs, screen, services_of
 from flask import Flask
-from rq import SimpleWorker
 
 from sms_service import jobs, keys
 from sms_service.cli import main
@@ -123,26 +122,6 @@ def env(redis: redis_lib.Redis, redis_url: str, tmp_path: Path) -> dict[str, str
     return make_config(redis_url, tmp_path, OUTBOUND_MPS="100")
 
 
-def screen(app: Flask, number: str, screening: Screening) -> str:
-    """Text a whole screening from a phone; return its conversation id."""
-    phone = Phone(app.test_client(), number)
-    for body in screening.texts:
-        phone.text(body)
-    state = services_of(app).store.load(number)
-    assert state is not None
-    assert state.status.value == "completed", (screening.label, state.status)
-    return state.conversation_id
-
-
-def work(app: Flask) -> None:
-    """Run every queued job (evaluations, then sends) in this process."""
-    with app.app_context():
-        services = services_of(app)
-        SimpleWorker([services.queue], connection=services.rq_redis).work(
-            burst=True, logging_level="WARNING"
-        )
-
-
 def cli(env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(main, list(args), env=env)
     assert result.exit_code == 0, result.output
@@ -172,8 +151,7 @@ def test_a_completed_screening_gives_one_full_followup(
 ) -> None:
     phone = number(100)
     before = time.time()
-    conversation_id = screen(fast_app, phone, screening)
-    work(fast_app)
+    conversation_id = screen(fast_app, phone, screening.texts)
     after = time.time()
     services = services_of(fast_app)
     [followup] = services.followups.list()
@@ -201,7 +179,7 @@ def test_a_completed_screening_gives_one_full_followup(
 
 
 def test_evaluating_twice_makes_one_followup_and_one_text(app: Flask) -> None:
-    conversation_id = screen(app, NORMAL_PHONE, NORMAL)
+    conversation_id = screen(app, NORMAL_PHONE, NORMAL.texts, evaluate=False)
     services = services_of(app)
     with app.app_context():
         assert jobs.evaluate_screening(conversation_id) == "iep"
@@ -210,7 +188,7 @@ def test_evaluating_twice_makes_one_followup_and_one_text(app: Flask) -> None:
         message_id = result_message_id(conversation_id)
         assert jobs.send_text(message_id) == "sent"
         assert jobs.send_text(message_id) == "done"
-    work(app)  # the evaluation job the webhook queued, and the send jobs: all run again
+    run_jobs(app)  # the evaluation job the webhook queued, and the send jobs: all run again
     assert services.followups.list() == [first]
     assert services.redis.zcard(keys.FOLLOWUP_QUEUE) == 1
     assert len(read_outbox(services.redis)) == 1
@@ -280,8 +258,8 @@ def test_real_screenings_are_queued_urgent_high_normal_oldest_first(fast_app: Fl
     ]  # fmt: skip
     ids: dict[str, str] = {}
     for i, (name, screening) in enumerate(order):
-        ids[screen(fast_app, number(200 + i), screening)] = name
-        work(fast_app)  # evaluated now: each follow-up is created after the one before
+        # Evaluated now (screen runs the jobs): each follow-up is created after the one before.
+        ids[screen(fast_app, number(200 + i), screening.texts)] = name
         time.sleep(0.005)
     got = [ids[f.id] for f in services_of(fast_app).followups.list()]
     assert got == ["urgent-1", "urgent-2", "urgent-3", "high-1", "high-2", "normal-1", "normal-2"]
@@ -292,8 +270,7 @@ def test_real_screenings_are_queued_urgent_high_normal_oldest_first(fast_app: Fl
 
 def test_contact_no_is_do_not_contact_and_still_gets_the_result(fast_app: Flask) -> None:
     phone = number(300)
-    conversation_id = screen(fast_app, phone, URGENT_NO_CONTACT)
-    work(fast_app)
+    conversation_id = screen(fast_app, phone, URGENT_NO_CONTACT.texts)
     services = services_of(fast_app)
     followup = services.followups.get(conversation_id)
     assert followup is not None
@@ -308,8 +285,7 @@ def test_contact_no_is_do_not_contact_and_still_gets_the_result(fast_app: Flask)
 
 def test_urgent_with_contact_yes_promises_a_call(fast_app: Flask) -> None:
     phone = number(301)
-    conversation_id = screen(fast_app, phone, URGENT)
-    work(fast_app)
+    conversation_id = screen(fast_app, phone, URGENT.texts)
     services = services_of(fast_app)
     followup = services.followups.get(conversation_id)
     assert followup is not None
@@ -320,8 +296,7 @@ def test_urgent_with_contact_yes_promises_a_call(fast_app: Flask) -> None:
 
 def test_a_spanish_screening_is_recorded_in_codes_and_answered_in_spanish(app: Flask) -> None:
     phone = number(400)
-    conversation_id = screen(app, phone, SPANISH)
-    work(app)
+    conversation_id = screen(app, phone, SPANISH.texts)
     services = services_of(app)
     followup = services.followups.get(conversation_id)
     assert followup is not None
@@ -345,8 +320,7 @@ def queue(fast_app: Flask) -> dict[str, Screening]:
     """Several completed, evaluated screenings: follow-up id -> its screening."""
     made: dict[str, Screening] = {}
     for i, screening in enumerate(ALL):
-        made[screen(fast_app, number(500 + i), screening)] = screening
-        work(fast_app)
+        made[screen(fast_app, number(500 + i), screening.texts)] = screening
     return made
 
 
@@ -422,8 +396,7 @@ def test_followups_list_prints_a_readable_table(
 
 def test_outbox_lists_the_dev_mode_result_text(app: Flask, env: dict[str, str]) -> None:
     phone = number(600)
-    screen(app, phone, NORMAL)
-    work(app)
+    screen(app, phone, NORMAL.texts)
     [text] = read_outbox(services_of(app).redis, phone)
     output = cli(env, "outbox")
     assert f"to {phone}" in output
