@@ -40,7 +40,6 @@ from sms_service.outbound.segments import UCS2, count_segments
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -373,23 +372,67 @@ def test_a_parents_script_shows_as_text(live: Live, page: Page, watch: Watch) ->
     assert watch.errors == []
 
 
-def test_screenshots_of_the_queue_and_a_followup(live: Live, page: Page) -> None:
+#: A phone's width in CSS pixels (an iPhone's 375).
+PHONE_WIDTH = 375
+
+
+def fits_the_width(page: Page) -> bool:
+    """Tell whether the page shows all it has without scrolling sideways."""
+    return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"))
+
+
+def test_the_queue_and_a_followup_show_what_staff_need(
+    live: Live, page: Page, tmp_path: Path
+) -> None:
     add_staff(live.app, STAFF)
-    screen(live.app, "+15550100207")
+    normal_id = screen(live.app, "+15550100207")
     followup_id = screen(live.app, "+15550100208", URGENT_SCREENING)
     services = services_of(live.app)
     services.followup_work.add_note(followup_id, "Mother prefers texts.", STAFF, time.time())
     log_in(page, live)
-    ARTIFACTS.mkdir(exist_ok=True)
 
-    expect(row(page, followup_id)).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+    # The queue: urgent first, each row saying what it is, and all of it on the screen.
+    rows = page.locator("#queue-rows tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-id", followup_id)
+    expect(rows.nth(1)).to_have_attribute("data-id", normal_id)
+    urgent = row(page, followup_id)
+    for text in ("urgent", "IEP likely", "Meeting or deadline within 14 days", "***0208", "new"):
+        expect(urgent.get_by_text(text, exact=True)).to_be_visible()
+    expect(row(page, normal_id).get_by_text("normal", exact=True)).to_be_visible()
+    expect(row(page, normal_id).get_by_text("***0207")).to_be_visible()
+    assert fits_the_width(page), "the queue scrolls sideways"
+    # Kept for a person to look at when this test fails (pytest keeps recent tmp_paths).
+    page.screenshot(path=str(tmp_path / "queue.png"), full_page=True)
+
+    # The follow-up, on a desktop and on a phone: who, why, the answers, the notes.
     page.goto(live.url(f"/staff/f/{followup_id}"))
-    expect(page.locator("ol.notes")).to_contain_text("Mother prefers texts.")
-    page.screenshot(path=str(ARTIFACTS / "detail.png"), full_page=True)
+    for width in (1280, PHONE_WIDTH):
+        page.set_viewport_size({"width": width, "height": 900})
+        expect(page.get_by_role("heading", name=re.compile(r"\+15550100208"))).to_be_visible()
+        expect(page.get_by_role("heading", name="Suggestion: IEP likely")).to_be_visible()
+        answers = page.locator("table.answers")
+        expect(answers.get_by_role("row")).to_have_count(11)
+        expect(answers.get_by_role("row").filter(has_text="Child's age")).to_contain_text("9")
+        expect(page.locator("ol.notes")).to_contain_text("Mother prefers texts.")
+        expect(page.get_by_role("button", name="Send text")).to_be_visible()
+        assert fits_the_width(page), f"the follow-up scrolls sideways at {width}px"
+        page.screenshot(path=str(tmp_path / f"detail-{width}.png"), full_page=True)
 
-    for name in ("queue.png", "detail.png"):
-        assert (ARTIFACTS / name).stat().st_size > 10_000, name
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the queue's 8-column table is wider than a phone (675px at 375px): the page "
+    "scrolls sideways; a style change, not for a refactor",
+)
+def test_the_queue_fits_a_phones_width(live: Live, page: Page, tmp_path: Path) -> None:
+    add_staff(live.app, STAFF)
+    followup_id = screen(live.app, "+15550100209", URGENT_SCREENING)
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
+    log_in(page, live)
+    expect(row(page, followup_id)).to_be_visible()
+    page.screenshot(path=str(tmp_path / "queue-phone.png"), full_page=True)
+    assert fits_the_width(page), "the queue scrolls sideways on a phone"
 
 
 @pytest.fixture
