@@ -14,8 +14,7 @@ from redis import Redis
 from . import keys
 from .accounts import StaffStore, normalize_email
 from .evaluator import Priority, Suggestion
-from .outbound import OutboundStore
-from .segments import count_segments
+from .outbound import OutboundStore, count_segments
 from .store import ConversationStore
 
 

@@ -34,7 +34,7 @@ from twilio_api import FakeTwilio
 
 from sms_service import keys
 from sms_service.evaluator import FLAG_LABELS, OUTCOME_LABELS, REASONS, Outcome, Priority
-from sms_service.sender import read_outbox
+from sms_service.outbound import read_outbox
 
 NO_CONTACT = [*SCREENING[:-1], "N"]
 
