@@ -33,7 +33,7 @@ from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
 
 from sms_service import create_app
-from sms_service.config import load_settings
+from sms_service.config import SETTINGS, load_settings
 from sms_service.engine import Flow, load_flows
 from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.services import Services, get_services
@@ -49,25 +49,7 @@ TEST_FROM_NUMBER = "+15550100999"
 PARENT = "+15550100123"
 
 #: Settings a developer's shell may hold that must not leak into tests.
-_SCRUBBED = (
-    "REDIS_URL",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "TWILIO_FROM_NUMBER",
-    "TWILIO_MESSAGING_SERVICE_SID",
-    "TWILIO_API_BASE_URL",
-    "PUBLIC_BASE_URL",
-    "CONSULTATION_URL",
-    "SECRET_KEY",
-    "OUTBOUND_MPS",
-    "OFFICE_NAME",
-    "OFFICE_PHONE",
-    "CONVERSATION_IDLE_DAYS",
-    "TRUSTED_PROXIES",
-    "TWILIO_TIMEOUT_SECONDS",
-    "FLOWS_DIR",
-    "VAR_DIR",
-)
+_SCRUBBED = tuple(setting.env for setting in SETTINGS)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
