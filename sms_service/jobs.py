@@ -5,15 +5,12 @@ No job argument or description holds a phone number or a message body.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import timedelta
-from typing import cast
 
 from rq import Queue, Retry
 
-from . import keys
 from .evaluator import (
     ANSWERS_INCOMPLETE,
     AnswersError,
@@ -85,7 +82,7 @@ def evaluate_screening(conversation_id: str) -> str:
     record = services.store.screening(conversation_id)
     if record is None:
         log.warning("screening %s is gone (purged or expired)", conversation_id)
-        services.redis.zrem(keys.PENDING_EVALUATIONS, conversation_id)
+        services.store.mark_evaluated(conversation_id)
         return "missing"
     now = time.time()
     suggestion = _suggestion(services, conversation_id, record["answers"])
@@ -98,7 +95,7 @@ def evaluate_screening(conversation_id: str) -> str:
         body = render_result(services.flow.results, suggestion, record["language"], contact_ok)
         services.outbound.create(message_id, record["phone"], body, "result", conversation_id, now)
         enqueue_send(services.queue, message_id)
-    services.redis.zrem(keys.PENDING_EVALUATIONS, conversation_id)
+    services.store.mark_evaluated(conversation_id)
     log.info(
         "screening %s evaluated: %s, %s",
         conversation_id,
@@ -110,24 +107,16 @@ def evaluate_screening(conversation_id: str) -> str:
 
 def _suggestion(services: Services, conversation_id: str, raw: dict[str, object]) -> Suggestion:
     """Evaluate once and keep it: a second run reuses the first Suggestion."""
-    key = keys.suggestion(conversation_id)
-    saved = cast(str | None, services.redis.get(key))
-    if saved:
-        return Suggestion.from_json(json.loads(saved))
+    saved = services.store.suggestion(conversation_id)
+    if saved is not None:
+        return saved
     try:
         suggestion = evaluate(parse_answers(raw))
     except AnswersError:
         # The flow and the rules disagree (an edited flow?): staff must still see the family.
         log.exception("screening %s has answers the rules cannot read", conversation_id)
         suggestion = Suggestion(Outcome.CONSULT, Priority.HIGH, (ANSWERS_INCOMPLETE,), ())
-    services.redis.set(
-        key,
-        json.dumps(suggestion.to_json()),
-        nx=True,
-        ex=services.settings.retention_seconds,
-    )
-    saved = cast(str, services.redis.get(key))
-    return Suggestion.from_json(json.loads(saved))
+    return services.store.keep_suggestion(conversation_id, suggestion)
 
 
 def send_text(message_id: str) -> str:
@@ -155,8 +144,7 @@ def sweep_pending_evaluations() -> int:
     services = get_services()
     cutoff = time.time() - SWEEP_GRACE_SECONDS
     requeued = 0
-    due = services.redis.zrangebyscore(keys.PENDING_EVALUATIONS, "-inf", cutoff)
-    for conversation_id in cast(list[str], due):
+    for conversation_id in services.store.pending_evaluations(completed_by=cutoff):
         if services.queue.fetch_job(evaluation_job_id(conversation_id)) is None:
             enqueue_evaluation(services.queue, conversation_id)
             requeued += 1

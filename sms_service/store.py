@@ -1,4 +1,4 @@
-"""Conversation state, opt-outs, MessageSid claims and completed screenings, in Redis.
+"""Conversation state, opt-outs, MessageSid claims, completed screenings and their evaluation.
 
 One inbound text costs two round trips: `begin` claims the MessageSid, takes the phone's
 lock and reads the state in one script; `commit` writes everything and releases the lock in
@@ -16,6 +16,7 @@ import redis
 
 from . import keys
 from .engine.model import State
+from .evaluator import Suggestion
 
 #: How long a claimed MessageSid (and the reply it got) is remembered.
 INBOUND_TTL_SECONDS = 72 * 3600
@@ -213,9 +214,25 @@ class ConversationStore:
         raw = cast(list[str], self._r.lrange(keys.transcript(conversation_id), 0, -1))
         return [cast(dict[str, Any], json.loads(line)) for line in raw]
 
-    def pending_evaluations(self) -> list[str]:
-        """Return conversation ids whose screening has not been evaluated yet."""
-        return cast(list[str], self._r.zrange(keys.PENDING_EVALUATIONS, 0, -1))
+    def pending_evaluations(self, completed_by: float | None = None) -> list[str]:
+        """Return unevaluated screenings, oldest first (those completed by a time if given)."""
+        latest = "+inf" if completed_by is None else completed_by
+        return cast(list[str], self._r.zrangebyscore(keys.PENDING_EVALUATIONS, "-inf", latest))
+
+    def mark_evaluated(self, conversation_id: str) -> None:
+        """Take a screening off the pending set (evaluated, or gone)."""
+        self._r.zrem(keys.PENDING_EVALUATIONS, conversation_id)
+
+    def suggestion(self, conversation_id: str) -> Suggestion | None:
+        """Return a screening's evaluated Suggestion, or None."""
+        saved = cast(str | None, self._r.get(keys.suggestion(conversation_id)))
+        return Suggestion.from_json(json.loads(saved)) if saved else None
+
+    def keep_suggestion(self, conversation_id: str, suggestion: Suggestion) -> Suggestion:
+        """Save a screening's first Suggestion; return the one kept (an earlier run's wins)."""
+        key = keys.suggestion(conversation_id)
+        self._r.set(key, json.dumps(suggestion.to_json()), nx=True, ex=self.retention_seconds)
+        return Suggestion.from_json(json.loads(cast(str, self._r.get(key))))
 
     def purge(self, phone: str) -> int:
         """Delete one phone's conversation (opt-outs are kept: they are the law's record)."""

@@ -1,6 +1,7 @@
 """The sending side: the texts we send, how they reach the provider, and what becomes of them.
 
-- `messages`: one Redis record per text we send (OutboundStore), its send claim and status.
+- `messages`: one Redis record per text we send (OutboundStore), its send claim and status,
+  and the status callbacks seen or parked for it.
 - `status`: DeliveryStatus, its rank, and the "never backwards" order a status moves in.
 - `sender`: the provider's REST API (twilio client) or the dev outbox; send errors classified.
 - `ratelimit`: OUTBOUND_MPS, shared by every worker.

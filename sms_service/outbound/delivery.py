@@ -7,11 +7,8 @@ recorded.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import cast
 
-from .. import keys
 from ..logs import mask_phone
 from ..services import Services
 from .sender import ERROR_OPTED_OUT
@@ -19,26 +16,17 @@ from .status import NOT_DELIVERED
 
 log = logging.getLogger(__name__)
 
-SEEN_TTL_SECONDS = 7 * 86400
-PARKED_TTL_SECONDS = 24 * 3600
-
 
 def apply_status(
     services: Services, provider_sid: str, status: str, error_code: str, now: float
 ) -> str:
     """Apply one status callback; return what happened (applied, duplicate, parked...)."""
-    seen = keys.status_seen(provider_sid, status)
-    if not services.redis.set(seen, error_code or "-", nx=True, ex=SEEN_TTL_SECONDS):
+    if not services.outbound.mark_status_seen(provider_sid, status, error_code):
         return "duplicate"
     message_id = services.outbound.by_provider_sid(provider_sid)
     if message_id is None:
         # Perhaps ours, sid not recorded yet: keep it for when it is.
-        services.redis.delete(seen)
-        parked = keys.status_parked(provider_sid)
-        pipe = services.redis.pipeline()
-        pipe.rpush(parked, json.dumps({"status": status, "error_code": error_code}))
-        pipe.expire(parked, PARKED_TTL_SECONDS)
-        pipe.execute()
+        services.outbound.park_status(provider_sid, status, error_code)
         return "parked"
     moved = services.outbound.advance_status(message_id, status, now, error_code)
     message = services.outbound.get(message_id)
@@ -58,12 +46,7 @@ def apply_status(
 
 def apply_parked(services: Services, provider_sid: str, now: float) -> int:
     """Apply the callbacks that arrived before this sid was recorded."""
-    parked = keys.status_parked(provider_sid)
-    pipe = services.redis.pipeline()
-    pipe.lrange(parked, 0, -1)
-    pipe.delete(parked)
-    raw, _ = pipe.execute()
-    for item in cast(list[str], raw):
-        callback = json.loads(item)
-        apply_status(services, provider_sid, callback["status"], callback["error_code"], now)
-    return len(raw)
+    parked = services.outbound.take_parked(provider_sid)
+    for status, error_code in parked:
+        apply_status(services, provider_sid, status, error_code, now)
+    return len(parked)

@@ -1,7 +1,12 @@
-"""Texts we send: one record each, so a send is claimed once and its delivery tracked."""
+"""Texts we send: one record each, so a send is claimed once and its delivery tracked.
+
+Also the provider's status callbacks for them: which were seen (to drop repeats), and those
+parked because they came before their text's provider sid was recorded.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import cast
 
@@ -9,6 +14,11 @@ from redis import Redis
 
 from .. import keys
 from .status import DeliveryStatus
+
+#: How long a status callback is remembered, to drop the provider's repeats of it.
+SEEN_TTL_SECONDS = 7 * 86400
+#: How long a callback waits for its text's provider sid to be recorded.
+PARKED_TTL_SECONDS = 24 * 3600
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -166,3 +176,27 @@ class OutboundStore:
     def by_provider_sid(self, provider_sid: str) -> str | None:
         """Return our id of the text the provider knows by this sid."""
         return cast(str | None, self._r.get(keys.outbound_by_provider_sid(provider_sid)))
+
+    def mark_status_seen(self, provider_sid: str, status: str, error_code: str) -> bool:
+        """Remember a status callback; False if it was seen before (a repeat)."""
+        seen = keys.status_seen(provider_sid, status)
+        return bool(self._r.set(seen, error_code or "-", nx=True, ex=SEEN_TTL_SECONDS))
+
+    def park_status(self, provider_sid: str, status: str, error_code: str) -> None:
+        """Keep a callback until its sid is recorded, unseen again so that it applies then."""
+        self._r.delete(keys.status_seen(provider_sid, status))
+        parked = keys.status_parked(provider_sid)
+        pipe = self._r.pipeline()
+        pipe.rpush(parked, json.dumps({"status": status, "error_code": error_code}))
+        pipe.expire(parked, PARKED_TTL_SECONDS)
+        pipe.execute()
+
+    def take_parked(self, provider_sid: str) -> list[tuple[str, str]]:
+        """Remove and return the (status, error code) callbacks parked under a sid, in order."""
+        parked = keys.status_parked(provider_sid)
+        pipe = self._r.pipeline()
+        pipe.lrange(parked, 0, -1)
+        pipe.delete(parked)
+        raw, _ = pipe.execute()
+        callbacks = [json.loads(item) for item in cast(list[str], raw)]
+        return [(str(c["status"]), str(c["error_code"])) for c in callbacks]
