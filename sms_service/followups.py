@@ -192,30 +192,17 @@ class FollowupStore:
         records = [Followup.from_hash(d) for d in cast(list[dict[str, str]], pipe.execute()) if d]
         return [f for f in records if status is None or f.status == status]
 
-    def purge_phone(self, phone: str) -> int:
-        """Delete every follow-up of a phone, with its notes, audit, texts and transcript."""
-        doomed: list[str] = []
-        for followup in self.list():
-            if followup.phone != phone:
-                continue
-            staff_texts = cast(list[str], self._r.lrange(keys.followup_texts(followup.id), 0, -1))
-            message_ids = [result_message_id(followup.conversation_id), *staff_texts]
-            doomed += [
-                keys.followup(followup.id),
-                keys.followup_notes(followup.id),
-                keys.followup_audit(followup.id),
-                keys.followup_texts(followup.id),
-                keys.transcript(followup.conversation_id),
-                keys.screening(followup.conversation_id),
-                keys.suggestion(followup.conversation_id),
-                *(keys.outbound(m) for m in message_ids),
-            ]
-            for message_id in message_ids:
-                sid = cast(str | None, self._r.hget(keys.outbound(message_id), "provider_sid"))
-                if sid:
-                    doomed.append(keys.outbound_by_provider_sid(sid))
-            self._r.zrem(keys.FOLLOWUP_QUEUE, keys.followup(followup.id))
-        return int(self._r.delete(*doomed)) if doomed else 0
+    def of_phone(self, phone: str) -> tuple[Followup, ...]:
+        """Return every follow-up of a phone, in queue order."""
+        return tuple(followup for followup in self.list() if followup.phone == phone)
+
+    def purge(self, followup_ids: Iterable[str]) -> int:
+        """Delete follow-ups and take them off the queue (FollowupWork purges their notes)."""
+        doomed = [keys.followup(followup_id) for followup_id in followup_ids]
+        if not doomed:
+            return 0
+        self._r.zrem(keys.FOLLOWUP_QUEUE, *doomed)
+        return int(self._r.delete(*doomed))
 
     def add_problem(self, followup_id: str, problem: str, now: float) -> None:
         """Record something staff must know about a follow-up."""
@@ -370,6 +357,19 @@ class FollowupWork:
         """Record in each follow-up's audit trail that it went out in a CSV export."""
         for followup_id in followup_ids:
             self.audit(followup_id, actor, "export", "CSV export", now)
+
+    def purge(self, followup_ids: Iterable[str]) -> int:
+        """Delete the notes, audit trails and lists of staff texts of these follow-ups."""
+        doomed = [
+            key
+            for followup_id in followup_ids
+            for key in (
+                keys.followup_notes(followup_id),
+                keys.followup_audit(followup_id),
+                keys.followup_texts(followup_id),
+            )
+        ]
+        return int(self._r.delete(*doomed)) if doomed else 0
 
 
 def result_message_id(conversation_id: str) -> str:

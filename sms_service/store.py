@@ -8,6 +8,7 @@ another, and refuses to write if the lock was lost meanwhile.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
@@ -234,12 +235,19 @@ class ConversationStore:
         self._r.set(key, json.dumps(suggestion.to_json()), nx=True, ex=self.retention_seconds)
         return Suggestion.from_json(json.loads(cast(str, self._r.get(key))))
 
-    def purge(self, phone: str) -> int:
-        """Delete one phone's conversation (opt-outs are kept: they are the law's record)."""
+    def purge_phone(self, phone: str, conversation_ids: Iterable[str] = ()) -> int:
+        """Delete a phone's conversation and these screenings of it; never its opt-out.
+
+        The opt-out stays: it is the record that we must not text this number.
+        """
         state = self.load(phone)
+        ids = [*conversation_ids, *([state.conversation_id] if state is not None else [])]
         doomed = [keys.conversation(phone), keys.lock(phone)]
-        if state is not None:
-            doomed.append(keys.screening(state.conversation_id))
-            doomed.append(keys.transcript(state.conversation_id))
-            self._r.zrem(keys.PENDING_EVALUATIONS, state.conversation_id)
+        for conversation_id in dict.fromkeys(ids):
+            doomed += [
+                keys.screening(conversation_id),
+                keys.transcript(conversation_id),
+                keys.suggestion(conversation_id),
+            ]
+            self.mark_evaluated(conversation_id)
         return int(self._r.delete(*doomed))

@@ -10,6 +10,7 @@ import click
 from ..followups import FollowupStatus
 from ..logs import mask_phone
 from ..outbound import read_outbox
+from ..purge import purge_family
 from ..services import get_services
 from .startup import build_app
 
@@ -85,6 +86,5 @@ def purge(phone: str, yes: bool) -> None:
         click.confirm(f"Delete every record of {mask_phone(phone)}?", abort=True)
     app = build_app()
     with app.app_context():
-        services = get_services()
-        deleted = services.store.purge(phone) + services.followups.purge_phone(phone)
+        deleted = sum(purge_family(get_services(), phone).values())
     click.echo(f"deleted {deleted} record(s) of {mask_phone(phone)}")

@@ -7,6 +7,7 @@ parked because they came before their text's provider sid was recorded.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -176,6 +177,16 @@ class OutboundStore:
     def by_provider_sid(self, provider_sid: str) -> str | None:
         """Return our id of the text the provider knows by this sid."""
         return cast(str | None, self._r.get(keys.outbound_by_provider_sid(provider_sid)))
+
+    def purge(self, message_ids: Iterable[str]) -> int:
+        """Delete these texts' records and their provider sids' index entries."""
+        doomed: list[str] = []
+        for message_id in message_ids:
+            doomed.append(keys.outbound(message_id))
+            sid = cast(str | None, self._r.hget(keys.outbound(message_id), "provider_sid"))
+            if sid:
+                doomed.append(keys.outbound_by_provider_sid(sid))
+        return int(self._r.delete(*doomed)) if doomed else 0
 
     def mark_status_seen(self, provider_sid: str, status: str, error_code: str) -> bool:
         """Remember a status callback; False if it was seen before (a repeat)."""
