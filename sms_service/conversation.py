@@ -11,10 +11,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .engine import Event, Flow, State, Status, advance, completed_answers, new_state
 from .logs import mask_phone
+from .screening import Screening
 from .store import ClaimStatus, ConversationStore, OptChange
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class ConversationService:
             step.replies,
             opt_change,
             now,
-            screening=self._screening_record(new, now) if completed else None,
+            screening=self._screening(new, now) if completed else None,
             inbound_body=message.body,
         )
         if not saved:
@@ -128,17 +128,18 @@ class ConversationService:
             self._hand_off(new.conversation_id)
         return Handled(step.replies)
 
-    def _screening_record(self, state: State, now: float) -> dict[str, Any]:
-        return {
-            "conversation_id": state.conversation_id,
-            "phone": state.phone,
-            "language": state.language,
-            "answers": completed_answers(self.flow, state),
-            "flow_id": self.flow.flow_id,
-            "flow_version": self.flow.version,
-            "started_at": state.started_at,
-            "completed_at": now,
-        }
+    def _screening(self, state: State, now: float) -> Screening:
+        """Return the record of a conversation that has just completed."""
+        return Screening(
+            conversation_id=state.conversation_id,
+            phone=state.phone,
+            language=state.language,
+            answers=completed_answers(self.flow, state),
+            flow_id=self.flow.flow_id,
+            flow_version=self.flow.version,
+            started_at=state.started_at,
+            completed_at=now,
+        )
 
     def _hand_off(self, conversation_id: str) -> None:
         try:

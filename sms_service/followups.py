@@ -15,6 +15,7 @@ from . import keys
 from .accounts import StaffStore, normalize_email
 from .evaluator import Priority, Suggestion
 from .outbound import OutboundStore, count_segments
+from .screening import Screening
 from .store import ConversationStore
 
 
@@ -151,17 +152,23 @@ class FollowupStore:
 
     def create(
         self,
-        record: Mapping[str, Any],
+        screening: Screening | Mapping[str, Any],
         suggestion: Suggestion,
         now: float,
     ) -> bool:
         """Create the follow-up of a screening once; False if it already exists."""
-        answers = dict(record["answers"])
+        if isinstance(screening, Screening):
+            conversation_id, phone = screening.conversation_id, screening.phone
+            language, answers = screening.language, dict(screening.answers)
+        else:
+            # A screening record as a dict, from callers that predate Screening (test helpers).
+            conversation_id, phone = str(screening["conversation_id"]), str(screening["phone"])
+            language, answers = str(screening["language"]), dict(screening["answers"])
         followup = Followup(
-            id=str(record["conversation_id"]),
-            conversation_id=str(record["conversation_id"]),
-            phone=str(record["phone"]),
-            language=str(record["language"]),
+            id=conversation_id,
+            conversation_id=conversation_id,
+            phone=phone,
+            language=language,
             answers=answers,
             outcome=suggestion.outcome.value,
             priority=suggestion.priority.value,
@@ -169,7 +176,7 @@ class FollowupStore:
             flags=list(suggestion.flags),
             created_at=now,
             do_not_contact=answers.get("contact_ok") == "no",
-            result_message_id=result_message_id(str(record["conversation_id"])),
+            result_message_id=result_message_id(conversation_id),
         )
         fields = [item for pair in followup.to_hash().items() for item in pair]
         created = self._create(

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 from rq import Queue, Retry
 
+from .engine.model import AnswerValue
 from .evaluator import (
     ANSWERS_INCOMPLETE,
     AnswersError,
@@ -79,21 +81,21 @@ def enqueue_send(queue: Queue, message_id: str) -> None:
 def evaluate_screening(conversation_id: str) -> str:
     """Evaluate a completed screening, create its follow-up and queue its result text."""
     services = get_services()
-    record = services.store.screening(conversation_id)
-    if record is None:
+    screening = services.store.screening(conversation_id)
+    if screening is None:
         log.warning("screening %s is gone (purged or expired)", conversation_id)
         services.store.mark_evaluated(conversation_id)
         return "missing"
     now = time.time()
-    suggestion = _suggestion(services, conversation_id, record["answers"])
+    suggestion = _suggestion(services, conversation_id, screening.answers)
     # The follow-up first: whatever happens to the text, staff see the family.
-    services.followups.create(record, suggestion, now)
+    services.followups.create(screening, suggestion, now)
     answers_ok = suggestion.reasons != (ANSWERS_INCOMPLETE,)
     if answers_ok and services.flow.results is not None:
         message_id = result_message_id(conversation_id)
-        contact_ok = record["answers"].get("contact_ok") == "yes"
-        body = render_result(services.flow.results, suggestion, record["language"], contact_ok)
-        services.outbound.create(message_id, record["phone"], body, "result", conversation_id, now)
+        contact_ok = screening.answers.get("contact_ok") == "yes"
+        body = render_result(services.flow.results, suggestion, screening.language, contact_ok)
+        services.outbound.create(message_id, screening.phone, body, "result", conversation_id, now)
         enqueue_send(services.queue, message_id)
     services.store.mark_evaluated(conversation_id)
     log.info(
@@ -105,7 +107,9 @@ def evaluate_screening(conversation_id: str) -> str:
     return suggestion.outcome.value
 
 
-def _suggestion(services: Services, conversation_id: str, raw: dict[str, object]) -> Suggestion:
+def _suggestion(
+    services: Services, conversation_id: str, raw: Mapping[str, AnswerValue]
+) -> Suggestion:
     """Evaluate once and keep it: a second run reuses the first Suggestion."""
     saved = services.store.suggestion(conversation_id)
     if saved is not None:

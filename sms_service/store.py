@@ -18,6 +18,7 @@ import redis
 from . import keys
 from .engine.model import State
 from .evaluator import Suggestion
+from .screening import Screening
 
 #: How long a claimed MessageSid (and the reply it got) is remembered.
 INBOUND_TTL_SECONDS = 72 * 3600
@@ -151,7 +152,7 @@ class ConversationStore:
         replies: tuple[str, ...],
         opt_change: OptChange,
         now: float,
-        screening: dict[str, Any] | None = None,
+        screening: Screening | None = None,
         inbound_body: str = "",
     ) -> bool:
         """Save the new state, the reply, the transcript and any opt-out change.
@@ -180,7 +181,7 @@ class ConversationStore:
                     INBOUND_TTL_SECONDS,
                     opt_change.value,
                     repr(now),
-                    json.dumps(screening, separators=(",", ":")) if screening else "",
+                    json.dumps(screening.to_json(), separators=(",", ":")) if screening else "",
                     self.retention_seconds,
                     state.conversation_id,
                     *lines,
@@ -205,10 +206,10 @@ class ConversationStore:
         """Mark a phone opted out (the carrier told us so): no text of any kind until START."""
         self._r.set(keys.opt_out(phone), repr(now))
 
-    def screening(self, conversation_id: str) -> dict[str, Any] | None:
-        """Return a completed screening's record, or None."""
-        raw = self._r.get(keys.screening(conversation_id))
-        return cast(dict[str, Any], json.loads(cast(str, raw))) if raw else None
+    def screening(self, conversation_id: str) -> Screening | None:
+        """Return a completed screening, or None."""
+        raw = cast(str | None, self._r.get(keys.screening(conversation_id)))
+        return Screening.from_json(json.loads(raw)) if raw else None
 
     def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
         """Return a conversation's texts, oldest first: {at, dir ("in"/"out"), body}."""

@@ -90,9 +90,9 @@ def test_completion_saves_the_screening_and_enqueues_it_once(
     assert state is not None
     assert state.status is Status.COMPLETED
     assert harness.enqueued == [state.conversation_id]
-    record = harness.store.screening(state.conversation_id)
-    assert record is not None
-    assert record["answers"] == {
+    screening = harness.store.screening(state.conversation_id)
+    assert screening is not None
+    assert screening.answers == {
         "age": 9,
         "school": "public",
         "condition": "yes",
@@ -105,8 +105,8 @@ def test_completion_saves_the_screening_and_enqueues_it_once(
         "deadline_soon": "no",
         "contact_ok": "yes",
     }
-    assert record["phone"] == NUMBER
-    assert record["language"] == "en"
+    assert screening.phone == NUMBER
+    assert screening.language == "en"
     assert harness.store.pending_evaluations() == [state.conversation_id]
     assert 29 * DAY < redis.ttl(keys.screening(state.conversation_id)) <= 30 * DAY
     # Later texts do not complete it again.

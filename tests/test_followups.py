@@ -25,6 +25,7 @@ from sms_service.cli import main
 from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.followups import queue_score, result_message_id
 from sms_service.outbound import read_outbox
+from sms_service.screening import Screening as ScreeningRecord
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 CONTRACT_KEYS = {
@@ -216,9 +217,17 @@ EXPECTED_ORDER = [
 ]  # fmt: skip
 
 
-def _record(followup_id: str, i: int) -> dict[str, Any]:
-    return {"conversation_id": followup_id, "phone": number(i), "language": "en",
-            "answers": _answers()}  # fmt: skip
+def _record(followup_id: str, i: int) -> ScreeningRecord:
+    return ScreeningRecord(
+        conversation_id=followup_id,
+        phone=number(i),
+        language="en",
+        answers=_answers(),
+        flow_id="screening",
+        flow_version="test",
+        started_at=BASE,
+        completed_at=BASE,
+    )
 
 
 def test_queue_order_priority_then_oldest_first(app: Flask) -> None:
