@@ -42,10 +42,6 @@ class StaffAccount:
     disabled: bool
     created_at: float
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
 
 @dataclass(frozen=True)
 class LoginAttempt:
