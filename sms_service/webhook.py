@@ -23,6 +23,8 @@ bp = Blueprint("webhook", __name__)
 
 #: Longest From we accept; E.164 is at most 16 characters, short codes and other ids less.
 MAX_PHONE_LENGTH = 64
+#: Longest MessageSid we accept; Twilio's are 34 characters ("SM" and 32 hex digits).
+MAX_SID_LENGTH = 64
 
 
 @bp.post("/sms")
@@ -62,7 +64,7 @@ def delivery_status() -> Response:
     verify_signature(services.settings)
     provider_sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip().lower()
-    if not provider_sid or not status or len(provider_sid) > MAX_PHONE_LENGTH:
+    if not provider_sid or not status or len(provider_sid) > MAX_SID_LENGTH:
         abort(400, description="MessageSid and MessageStatus are required")
     error_code = request.form.get("ErrorCode", "").strip()[:10]
     outcome = apply_status(services, provider_sid, status, error_code, time.time())
@@ -85,7 +87,7 @@ def parse_inbound(form: MultiDict[str, str]) -> InboundMessage:
     missing = [name for name, value in (("MessageSid", sid), ("From", phone)) if not value]
     if missing:
         abort(400, description=f"missing form field(s): {', '.join(missing)}")
-    if len(phone) > MAX_PHONE_LENGTH or len(sid) > MAX_PHONE_LENGTH:
+    if len(phone) > MAX_PHONE_LENGTH or len(sid) > MAX_SID_LENGTH:
         abort(400, description="From or MessageSid is too long")
     try:
         num_media = int(form.get("NumMedia", "0") or 0)
