@@ -1,0 +1,317 @@
+"""ConversationStore on a real Redis: claims, locks, TTLs, opt-outs, screenings, purge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis as redis_lib
+
+from sms_service import keys
+from sms_service.engine import State
+from sms_service.evaluator import Outcome, Priority, Suggestion
+from sms_service.screening import Screening
+from sms_service.store import (
+    INBOUND_TTL_SECONDS,
+    LOCK_MS,
+    MAX_TRANSCRIPT_BODY,
+    ClaimStatus,
+    ConversationStore,
+    OptChange,
+)
+
+DAY = 86400
+IDLE = 7 * DAY
+RETENTION = 30 * DAY
+PHONE = "+15550100601"
+OTHER = "+15550100602"
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def store(redis: redis_lib.Redis) -> ConversationStore:
+    return ConversationStore(redis, idle_seconds=IDLE, retention_seconds=RETENTION)
+
+
+def _state(conversation_id: str = "c1", phone: str = PHONE, **changes: object) -> State:
+    state = State(conversation_id=conversation_id, phone=phone, started_at=NOW, updated_at=NOW)
+    for name, value in changes.items():
+        setattr(state, name, value)
+    return state
+
+
+def _screening(conversation_id: str = "c1", phone: str = PHONE) -> Screening:
+    return Screening(
+        conversation_id=conversation_id,
+        phone=phone,
+        language="es",
+        answers={"age": 9, "school": "public", "services": ["instruction", "therapy"]},
+        flow_id="screening",
+        flow_version="3",
+        started_at=NOW - 600,
+        completed_at=NOW,
+    )
+
+
+def _apply(
+    store: ConversationStore,
+    state: State,
+    sid: str,
+    replies: tuple[str, ...] = ("ok",),
+    opt_change: OptChange = OptChange.NONE,
+    now: float = NOW,
+    screening: Screening | None = None,
+    body: str = "hi",
+) -> None:
+    """Claim a text and commit it, as the conversation service does."""
+    claim = store.begin(state.phone, sid, "token-" + sid)
+    assert claim.status is ClaimStatus.OK
+    assert store.commit(
+        "token-" + sid, sid, state, replies, opt_change, now, screening, inbound_body=body
+    )
+
+
+# --- begin / commit / abort ----------------------------------------------------------------
+
+
+def test_a_first_claim_takes_the_lock_and_finds_no_state(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    claim = store.begin(PHONE, "SM1", "t1")
+    assert (claim.status, claim.state, claim.opted_out, claim.replies) == (
+        ClaimStatus.OK,
+        None,
+        False,
+        (),
+    )
+    assert redis.get(keys.lock(PHONE)) == "t1"
+    assert 0 < redis.pttl(keys.lock(PHONE)) <= LOCK_MS
+    assert redis.get(keys.inbound("SM1")) == "pending:t1"
+
+
+def test_a_held_lock_makes_every_other_claim_wait(store: ConversationStore) -> None:
+    assert store.begin(PHONE, "SM1", "t1").status is ClaimStatus.OK
+    assert store.begin(PHONE, "SM2", "t2").status is ClaimStatus.BUSY, "another text"
+    assert store.begin(PHONE, "SM1", "t3").status is ClaimStatus.BUSY, "the same, redelivered"
+    assert store.begin(OTHER, "SM3", "t4").status is ClaimStatus.OK, "locks are per phone"
+
+
+def test_a_committed_text_is_answered_from_its_stored_reply(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    state = _state(current="age")
+    _apply(store, state, "SM1", replies=("one", "two"))
+    assert not redis.exists(keys.lock(PHONE)), "commit releases the lock"
+    again = store.begin(PHONE, "SM1", "t9")
+    assert (again.status, again.replies) == (ClaimStatus.DONE, ("one", "two"))
+    assert not redis.exists(keys.lock(PHONE)), "a redelivery takes no lock"
+    nxt = store.begin(PHONE, "SM2", "t2")
+    assert nxt.status is ClaimStatus.OK
+    assert nxt.state == state
+
+
+def test_a_commit_that_lost_its_lock_writes_nothing(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    assert store.begin(PHONE, "SM1", "t1").status is ClaimStatus.OK
+    redis.delete(keys.lock(PHONE))  # it expired while the text was applied
+    assert store.begin(PHONE, "SM2", "t2").status is ClaimStatus.OK  # another text took it
+    saved = store.commit(
+        "t1", "SM1", _state(), ("late",), OptChange.OUT, NOW, _screening(), inbound_body="x"
+    )
+    assert not saved
+    assert store.load(PHONE) is None
+    assert not store.is_opted_out(PHONE)
+    assert store.screening("c1") is None
+    assert store.transcript("c1") == []
+    assert store.pending_evaluations() == []
+    assert redis.get(keys.lock(PHONE)) == "t2", "the other text's lock is untouched"
+
+
+def test_abort_releases_the_lock_and_the_claim(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    assert store.begin(PHONE, "SM1", "t1").status is ClaimStatus.OK
+    store.abort(PHONE, "SM1", "t1")
+    assert not redis.exists(keys.lock(PHONE))
+    assert not redis.exists(keys.inbound("SM1"))
+    assert store.begin(PHONE, "SM1", "t2").status is ClaimStatus.OK, "it may be applied again"
+
+
+def test_abort_with_a_stale_token_leaves_the_new_holder_alone(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    assert store.begin(PHONE, "SM1", "t1").status is ClaimStatus.OK
+    redis.delete(keys.lock(PHONE))
+    assert store.begin(PHONE, "SM1", "t2").status is ClaimStatus.OK, "taken over"
+    store.abort(PHONE, "SM1", "t1")
+    assert redis.get(keys.lock(PHONE)) == "t2"
+    assert redis.get(keys.inbound("SM1")) == "pending:t2"
+
+
+def test_a_claim_whose_holder_died_is_taken_over(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    assert store.begin(PHONE, "SM1", "t1").status is ClaimStatus.OK
+    redis.delete(keys.lock(PHONE))  # the process died; its lock ran out, nothing was applied
+    assert store.begin(PHONE, "SM1", "t2").status is ClaimStatus.OK
+    assert redis.get(keys.inbound("SM1")) == "pending:t2"
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+def test_every_commit_reapplies_every_expiry(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    _apply(store, _state(), "SM1", screening=_screening())
+    for key in (keys.conversation(PHONE), keys.transcript("c1"), keys.screening("c1")):
+        redis.expire(key, 100)
+    _apply(store, _state(), "SM2", screening=_screening())
+    assert IDLE - 60 < redis.ttl(keys.conversation(PHONE)) <= IDLE
+    assert RETENTION - 60 < redis.ttl(keys.transcript("c1")) <= RETENTION
+    assert RETENTION - 60 < redis.ttl(keys.screening("c1")) <= RETENTION
+    for sid in ("SM1", "SM2"):
+        assert INBOUND_TTL_SECONDS - 60 < redis.ttl(keys.inbound(sid)) <= INBOUND_TTL_SECONDS
+    _apply(store, _state(), "SM3")
+    assert RETENTION - 60 < redis.ttl(keys.transcript("c1")) <= RETENTION, "no screening: still"
+
+
+def test_an_opt_out_never_expires_and_start_lifts_it(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    _apply(store, _state(), "SM1", replies=(), opt_change=OptChange.OUT)
+    assert store.is_opted_out(PHONE)
+    assert redis.ttl(keys.opt_out(PHONE)) == -1
+    assert store.begin(PHONE, "SM2", "t2").opted_out
+    store.abort(PHONE, "SM2", "t2")
+    _apply(store, _state(), "SM3", opt_change=OptChange.NONE)
+    assert store.is_opted_out(PHONE), "a text that changes nothing keeps it"
+    _apply(store, _state(), "SM4", opt_change=OptChange.IN)
+    assert not store.is_opted_out(PHONE)
+
+
+def test_an_opt_out_the_carrier_reports_never_expires(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    store.record_opt_out(PHONE, NOW)
+    assert store.is_opted_out(PHONE)
+    assert redis.ttl(keys.opt_out(PHONE)) == -1
+    assert not store.is_opted_out(OTHER)
+
+
+# --- screenings, evaluation and transcripts ------------------------------------------------
+
+
+def test_a_screening_round_trips_in_the_format_redis_holds(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    screening = _screening()
+    _apply(store, _state(), "SM1", screening=screening)
+    assert store.screening("c1") == screening
+    assert redis.get(keys.screening("c1")) == (
+        '{"conversation_id":"c1","phone":"+15550100601","language":"es",'
+        '"answers":{"age":9,"school":"public","services":["instruction","therapy"]},'
+        '"flow_id":"screening","flow_version":"3","started_at":1799999400.0,'
+        '"completed_at":1800000000.0}'
+    )
+    assert store.screening("nope") is None
+
+
+def test_a_screening_saved_before_the_dataclass_still_loads(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    record = {
+        "conversation_id": "old",
+        "phone": PHONE,
+        "language": "en",
+        "answers": {"age": 12, "contact_ok": "yes"},
+        "flow_id": "screening",
+        "flow_version": "1",
+        "started_at": 1_700_000_000.5,
+        "completed_at": 1_700_000_900.25,
+    }
+    redis.set(keys.screening("old"), json.dumps(record, separators=(",", ":")))
+    screening = store.screening("old")
+    assert screening is not None
+    assert screening.answers == {"age": 12, "contact_ok": "yes"}
+    assert screening.to_json() == record
+
+
+def test_completed_screenings_wait_in_the_pending_set_until_evaluated(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    _apply(store, _state("c1"), "SM1", now=NOW, screening=_screening("c1"))
+    _apply(store, _state("c2", OTHER), "SM2", now=NOW + 100, screening=_screening("c2", OTHER))
+    _apply(store, _state("c3"), "SM3", now=NOW + 200)  # not completed
+    assert store.pending_evaluations() == ["c1", "c2"]
+    assert redis.zscore(keys.PENDING_EVALUATIONS, "c1") == NOW
+    assert store.pending_evaluations(completed_by=NOW + 99) == ["c1"]
+    assert store.pending_evaluations(completed_by=NOW + 100) == ["c1", "c2"]
+    store.mark_evaluated("c1")
+    assert store.pending_evaluations() == ["c2"]
+
+
+def test_the_first_suggestion_kept_is_the_one_every_run_gets(store: ConversationStore) -> None:
+    first = Suggestion(Outcome.IEP, Priority.NORMAL, ("far_behind",), ())
+    second = Suggestion(Outcome.CONSULT, Priority.HIGH, ("mixed_answers",), ())
+    assert store.suggestion("c1") is None
+    assert store.keep_suggestion("c1", first) == first
+    assert store.keep_suggestion("c1", second) == first
+    assert store.suggestion("c1") == first
+
+
+def test_the_transcript_keeps_texts_in_order(store: ConversationStore) -> None:
+    _apply(store, _state(), "SM1", replies=("welcome", "question 1"), now=NOW, body="Hi")
+    _apply(store, _state(), "SM2", replies=("question 2",), now=NOW + 5, body="9")
+    _apply(store, _state(), "SM3", replies=(), now=NOW + 9, body="x" * (MAX_TRANSCRIPT_BODY + 5))
+    lines = store.transcript("c1")
+    assert [(line["dir"], line["body"]) for line in lines] == [
+        ("in", "Hi"),
+        ("out", "welcome"),
+        ("out", "question 1"),
+        ("in", "9"),
+        ("out", "question 2"),
+        ("in", "x" * MAX_TRANSCRIPT_BODY),
+    ]
+    assert [line["at"] for line in lines] == [NOW] * 3 + [NOW + 5] * 2 + [NOW + 9]
+
+
+def test_the_transcript_keeps_the_last_500_lines(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    for i in range(260):
+        _apply(store, _state(), f"SM{i}", replies=(f"reply {i}",), body=f"text {i}")
+    lines = store.transcript("c1")
+    assert len(lines) == 500
+    assert lines[0]["body"] == "text 10"
+    assert lines[-1]["body"] == "reply 259"
+
+
+# --- purge ---------------------------------------------------------------------------------
+
+
+def test_purge_deletes_the_conversation_and_its_screenings_but_not_the_opt_out(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    keep = Suggestion(Outcome.IEP, Priority.NORMAL, ("far_behind",), ())
+    _apply(store, _state("old"), "SM1", screening=_screening("old"))
+    store.keep_suggestion("old", keep)
+    _apply(store, _state("new"), "SM2", screening=_screening("new"), opt_change=OptChange.OUT)
+    store.keep_suggestion("new", keep)
+    _apply(store, _state("theirs", OTHER), "SM3", screening=_screening("theirs", OTHER))
+    assert store.begin(PHONE, "SM4", "t4").status is ClaimStatus.OK  # a lock held right now
+
+    # conversation, lock, and screening, transcript, suggestion of each conversation
+    assert store.purge_phone(PHONE, ["old"]) == 2 + 3 * 2
+    assert store.load(PHONE) is None
+    assert not redis.exists(keys.lock(PHONE))
+    for conversation_id in ("old", "new"):
+        assert store.screening(conversation_id) is None
+        assert store.transcript(conversation_id) == []
+        assert store.suggestion(conversation_id) is None
+    assert store.pending_evaluations() == ["theirs"]
+    assert store.is_opted_out(PHONE), "the opt-out is the record that we must not text them"
+    assert store.load(OTHER) is not None
+    assert store.screening("theirs") is not None
+    assert store.purge_phone(PHONE) == 0, "nothing left to delete"
