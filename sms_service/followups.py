@@ -150,20 +150,10 @@ class FollowupStore:
         self._r = client
         self._create = client.register_script(_CREATE)
 
-    def create(
-        self,
-        screening: Screening | Mapping[str, Any],
-        suggestion: Suggestion,
-        now: float,
-    ) -> bool:
+    def create(self, screening: Screening, suggestion: Suggestion, now: float) -> bool:
         """Create the follow-up of a screening once; False if it already exists."""
-        if isinstance(screening, Screening):
-            conversation_id, phone = screening.conversation_id, screening.phone
-            language, answers = screening.language, dict(screening.answers)
-        else:
-            # A screening record as a dict, from callers that predate Screening (test helpers).
-            conversation_id, phone = str(screening["conversation_id"]), str(screening["phone"])
-            language, answers = str(screening["language"]), dict(screening["answers"])
+        conversation_id, phone = screening.conversation_id, screening.phone
+        language, answers = screening.language, dict(screening.answers)
         followup = Followup(
             id=conversation_id,
             conversation_id=conversation_id,

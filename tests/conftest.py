@@ -36,6 +36,7 @@ from sms_service import create_app
 from sms_service.config import SETTINGS, load_settings
 from sms_service.engine import Flow, load_flows
 from sms_service.evaluator import Outcome, Priority, Suggestion
+from sms_service.screening import Screening
 from sms_service.services import Services, get_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -493,12 +494,17 @@ def seed_followup(
 ) -> str:
     """Create a follow-up directly in the store; return its id."""
     conversation_id = uuid.uuid4().hex
-    record = {
-        "conversation_id": conversation_id,
-        "phone": phone,
-        "language": language,
-        "answers": answers if answers is not None else {"age": 9, "school": "public"},
-    }
+    now = time.time() if created_at is None else created_at
+    record = Screening(
+        conversation_id=conversation_id,
+        phone=phone,
+        language=language,
+        answers=answers if answers is not None else {"age": 9, "school": "public"},
+        flow_id="screening",
+        flow_version="test",
+        started_at=now,
+        completed_at=now,
+    )
     created = services_of(app).followups.create(
         record,
         Suggestion(outcome, priority, reasons, flags),
