@@ -1,5 +1,7 @@
-"""RQ jobs: module-level functions that take ids, re-read state and are safe to run twice.
+"""RQ jobs: thin module-level entry points that take ids, re-read state and are safe to run twice.
 
+Each job gets the app's services and calls one function that does the work (`intake.take_in`,
+`outbound.sending.send_once`); this module keeps the queue name, job ids, retries and the sweep.
 No job argument or description holds a phone number or a message body.
 """
 
@@ -7,25 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from datetime import timedelta
 
 from rq import Queue, Retry
 
-from .engine.model import AnswerValue
-from .evaluator import (
-    ANSWERS_INCOMPLETE,
-    AnswersError,
-    Outcome,
-    Priority,
-    Suggestion,
-    evaluate,
-    parse_answers,
-)
-from .followups import result_message_id
-from .outbound import render_result
+from .intake import take_in
 from .outbound.sending import send_once
-from .services import Services, get_services
+from .services import get_services
 
 log = logging.getLogger(__name__)
 
@@ -81,46 +71,7 @@ def enqueue_send(queue: Queue, message_id: str) -> None:
 def evaluate_screening(conversation_id: str) -> str:
     """Evaluate a completed screening, create its follow-up and queue its result text."""
     services = get_services()
-    screening = services.store.screening(conversation_id)
-    if screening is None:
-        log.warning("screening %s is gone (purged or expired)", conversation_id)
-        services.store.mark_evaluated(conversation_id)
-        return "missing"
-    now = time.time()
-    suggestion = _suggestion(services, conversation_id, screening.answers)
-    # The follow-up first: whatever happens to the text, staff see the family.
-    services.followups.create(screening, suggestion, now)
-    answers_ok = suggestion.reasons != (ANSWERS_INCOMPLETE,)
-    if answers_ok and services.flow.results is not None:
-        message_id = result_message_id(conversation_id)
-        contact_ok = screening.answers.get("contact_ok") == "yes"
-        body = render_result(services.flow.results, suggestion, screening.language, contact_ok)
-        services.outbound.create(message_id, screening.phone, body, "result", conversation_id, now)
-        enqueue_send(services.queue, message_id)
-    services.store.mark_evaluated(conversation_id)
-    log.info(
-        "screening %s evaluated: %s, %s",
-        conversation_id,
-        suggestion.outcome.value,
-        suggestion.priority.value,
-    )
-    return suggestion.outcome.value
-
-
-def _suggestion(
-    services: Services, conversation_id: str, raw: Mapping[str, AnswerValue]
-) -> Suggestion:
-    """Evaluate once and keep it: a second run reuses the first Suggestion."""
-    saved = services.store.suggestion(conversation_id)
-    if saved is not None:
-        return saved
-    try:
-        suggestion = evaluate(parse_answers(raw))
-    except AnswersError:
-        # The flow and the rules disagree (an edited flow?): staff must still see the family.
-        log.exception("screening %s has answers the rules cannot read", conversation_id)
-        suggestion = Suggestion(Outcome.CONSULT, Priority.HIGH, (ANSWERS_INCOMPLETE,), ())
-    return services.store.keep_suggestion(conversation_id, suggestion)
+    return take_in(services, conversation_id, lambda m: enqueue_send(services.queue, m))
 
 
 def send_text(message_id: str) -> str:
