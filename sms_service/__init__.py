@@ -1,4 +1,10 @@
-"""sms-screener: a text-message screening service for special-education law offices."""
+"""sms-screener: a text-message screening service for special-education law offices.
+
+`create_app` builds one app: settings (config), Redis, the RQ queue, the flow (engine), the
+stores (store, followups, accounts, outbound), the sender, the rate limits and the clock, kept
+in app.extensions as Services, and the blueprints (webhook, health, staff). README's "Layout"
+says which module owns what.
+"""
 
 from __future__ import annotations
 
