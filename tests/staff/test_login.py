@@ -29,6 +29,7 @@ from conftest import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 # --- logging in -----------------------------------------------------------------------------------
 
@@ -366,6 +367,16 @@ def test_a_session_ended_by_disabling_stays_ended_after_re_enabling(
 # --- where a login lands (next=) ------------------------------------------------------------------
 
 
+def log_in_then(client: FlaskClient, target: str) -> TestResponse:
+    """Log in with the right password and ?next=target; return the response."""
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    return client.post(
+        "/staff/login",
+        query_string={"next": target},
+        data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
+    )
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -382,12 +393,7 @@ def test_a_session_ended_by_disabling_stays_ended_after_re_enabling(
 )
 def test_an_outside_next_is_ignored_at_login(app: Flask, client: FlaskClient, target: str) -> None:
     add_staff(app, STAFF_EMAIL)
-    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
-    response = client.post(
-        "/staff/login",
-        query_string={"next": target},
-        data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
-    )
+    response = log_in_then(client, target)
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.netloc in ("", "localhost")
@@ -397,12 +403,7 @@ def test_an_outside_next_is_ignored_at_login(app: Flask, client: FlaskClient, ta
 @pytest.mark.parametrize("target", ["/staff/rows", "/staff/?status=closed", "/staff/admin"])
 def test_a_staff_next_is_followed_at_login(app: Flask, client: FlaskClient, target: str) -> None:
     add_staff(app, STAFF_EMAIL)
-    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
-    response = client.post(
-        "/staff/login",
-        query_string={"next": target},
-        data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token},
-    )
+    response = log_in_then(client, target)
     assert response.status_code == 302
     assert response.headers["Location"] == target
 
