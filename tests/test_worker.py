@@ -129,6 +129,9 @@ def test_the_result_text_reaches_the_provider_once(
     conversation_id = complete(provider_app, number)
     workers.start()
     wait_for(lambda: len(twilio_api.messages) == 1, 30, "the result text", workers)
+    # The worker records the provider's sid after the provider answers: wait for the jobs to
+    # end before reading the records, not just for the text to arrive.
+    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     [message] = twilio_api.messages
     assert message.to == number
     assert message.body.startswith("An IEP is likely the better fit for your child.")
@@ -140,7 +143,6 @@ def test_the_result_text_reaches_the_provider_once(
     outbound = services_of(provider_app).outbound.get(result_message_id(conversation_id))
     assert outbound is not None
     assert outbound.provider_sid == message.sid
-    wait_for(lambda: settled(provider_app, conversation_id), 30, "the jobs to end", workers)
     assert len(twilio_api.messages) == 1
     assert followup_count(provider_app) == 1
 
