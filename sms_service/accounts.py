@@ -131,13 +131,13 @@ class StaffStore:
         A failure counts against both; while either is over its limit, no password is checked.
         """
         buckets = ["account:" + normalize_email(email), "address:" + address]
-        wait = throttle.retry_after(buckets)
+        wait, attempt = throttle.claim(buckets)
         if wait:
             return LoginAttempt(locked_for=wait)
         account = self.authenticate(email, password)
         if account is None:
-            throttle.record_failure(buckets)
-            return LoginAttempt()
+            return LoginAttempt()  # the attempt stays counted
+        throttle.forgive(buckets, attempt)
         return LoginAttempt(account, self.start_session(account.email, idle_seconds))
 
     def _dummy_hash(self) -> str:
@@ -215,10 +215,12 @@ def _expiry(idle_seconds: int) -> int:
     return idle_seconds + _SESSION_CLEANUP_SLACK
 
 
-# The login limit's moving window: one sorted set of failure times per bucket (an account, an
-# address). A bucket is full when `limit` failures lie within the last `window` seconds;
-# returns 0, or the milliseconds until the oldest of them leaves the window.
-_FULL_FOR = """
+# The login limit's moving window: one sorted set of attempt times per bucket (an account, an
+# address). Each attempt is counted before its password is checked (so attempts in flight at
+# once cannot slip past the limit together) and forgiven if the password was right. A bucket is
+# full when `limit` attempts lie within the last `window` ms; then nothing is counted and the
+# script returns the ms until the oldest of them leaves the window, else 0.
+_CLAIM = """
 local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local wait = 0
 for _, key in ipairs(KEYS) do
@@ -228,22 +230,19 @@ for _, key in ipairs(KEYS) do
     wait = math.max(wait, tonumber(oldest[2]) + window - now)
   end
 end
-return wait
-"""
-
-_RECORD = """
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+if wait > 0 or ARGV[4] == '' then
+  return wait
+end
 for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  redis.call('ZADD', key, now, ARGV[4])
   redis.call('PEXPIRE', key, window)
 end
-return 1
+return 0
 """
 
 
 class LoginThrottle:
-    """Limits failed logins per bucket: `limit` failures in any `window` seconds, no more.
+    """Limits logins per bucket: `limit` failed ones in any `window` seconds, no more.
 
     A moving window, so failures straddling a fixed window's edge are still counted together;
     judged on the service's clock, so tests move time on by hand.
@@ -252,25 +251,36 @@ class LoginThrottle:
     def __init__(
         self, client: Redis, limit: int, window_seconds: float, clock: Clock = system_clock
     ) -> None:
+        self._r = client
         self._limit = limit
         self._window_ms = round(window_seconds * 1000)
         self._clock = clock
-        self._full_for = client.register_script(_FULL_FOR)
-        self._record = client.register_script(_RECORD)
+        self._claim = client.register_script(_CLAIM)
+
+    def claim(self, buckets: list[str]) -> tuple[int, str]:
+        """Count one attempt against every bucket; return (0, its id), or (seconds to wait, "")."""
+        member = f"{self._now_ms()}:{secrets.token_hex(8)}"
+        wait_ms = self._run(buckets, member)
+        if wait_ms > 0:
+            return math.ceil(wait_ms / 1000), ""
+        return 0, member
+
+    def forgive(self, buckets: list[str], attempt: str) -> None:
+        """Uncount an attempt that succeeded: only failures count toward the limit."""
+        pipe = self._r.pipeline()
+        for bucket in buckets:
+            pipe.zrem(keys.login_failures(bucket), attempt)
+        pipe.execute()
 
     def retry_after(self, buckets: list[str]) -> int:
-        """Return 0 when a login may be tried, else the whole seconds until one may."""
-        keys_ = [keys.login_failures(b) for b in buckets]
-        wait_ms = int(
-            self._full_for(keys=keys_, args=[self._now_ms(), self._window_ms, self._limit])
-        )
+        """Return 0 when an attempt may be made now, else the whole seconds until one may."""
+        wait_ms = self._run(buckets, "")
         return math.ceil(wait_ms / 1000) if wait_ms > 0 else 0
 
-    def record_failure(self, buckets: list[str]) -> None:
-        """Count one failed login against every bucket."""
+    def _run(self, buckets: list[str], member: str) -> int:
         keys_ = [keys.login_failures(b) for b in buckets]
-        member = f"{self._now_ms()}:{secrets.token_hex(4)}"
-        self._record(keys=keys_, args=[self._now_ms(), self._window_ms, member])
+        args: list[int | str] = [self._now_ms(), self._window_ms, self._limit, member]
+        return int(self._claim(keys=keys_, args=args))
 
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)

@@ -56,12 +56,32 @@ def test_the_throttle_counts_each_bucket_in_a_moving_window(
     redis: redis_lib.Redis, clock: FakeClock
 ) -> None:
     throttle = LoginThrottle(redis, limit=2, window_seconds=10, clock=clock)
-    throttle.record_failure(["account:x", "address:1"])
+    assert throttle.claim(["account:x", "address:1"])[0] == 0
     clock.advance(4)
-    throttle.record_failure(["account:x", "address:2"])
+    assert throttle.claim(["account:x", "address:2"])[0] == 0
     assert throttle.retry_after(["account:x", "address:3"]) == 6  # the first leaves at 10 s
-    assert throttle.retry_after(["account:y", "address:1"]) == 0  # one failure each
+    assert throttle.claim(["account:x", "address:3"]) == (6, "")  # refused, and not counted
+    assert throttle.retry_after(["account:y", "address:1"]) == 0  # one attempt each
     clock.advance(6)
     assert throttle.retry_after(["account:x", "address:3"]) == 0
     # Every bucket expires from Redis with its window.
     assert 0 < redis.pttl("smss:login-failures:account:x") <= 10_000
+    assert redis.zcard("smss:login-failures:address:3") == 0
+
+
+def test_attempts_in_flight_together_cannot_pass_the_limit(
+    redis: redis_lib.Redis, clock: FakeClock
+) -> None:
+    # Each attempt is counted before its password is checked: ten at once, five get through.
+    throttle = LoginThrottle(redis, limit=5, window_seconds=60, clock=clock)
+    claims = [throttle.claim(["account:z", f"address:{n}"]) for n in range(10)]
+    assert [wait == 0 for wait, _ in claims] == [True] * 5 + [False] * 5
+
+
+def test_a_right_password_is_forgiven(redis: redis_lib.Redis, clock: FakeClock) -> None:
+    throttle = LoginThrottle(redis, limit=1, window_seconds=60, clock=clock)
+    wait, attempt = throttle.claim(["account:w"])
+    assert wait == 0
+    throttle.forgive(["account:w"], attempt)
+    assert throttle.claim(["account:w"])[0] == 0
+    assert throttle.claim(["account:w"])[0] == 60
