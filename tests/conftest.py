@@ -32,7 +32,8 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from twilio_api import FakeTwilio
 
-from sms_service import create_app
+import sms_service
+from sms_service import create_app, redis_conn
 from sms_service.config import SETTINGS, load_settings
 from sms_service.engine import Flow, load_flows
 from sms_service.evaluator import Outcome, Priority, Suggestion
@@ -176,25 +177,29 @@ def _flows_for(config: Mapping[str, str]) -> Mapping[str, Flow] | None:
 AppFactory = Callable[[Mapping[str, str]], Flask]
 
 
-#: Apps the running test built: their Redis connections are closed when it ends, so no
-#: socket is left for the garbage collector to warn about at a random later moment.
-_built_apps: list[Flask] = []
-
-
 def build_app(config: Mapping[str, str], clock: Callable[[], float] = time.time) -> Flask:
     """Return create_app(config) with the test session's flows and the cheap hasher."""
-    app = create_app(config, clock=clock, password_hasher=FAST_HASHER, flows=_flows_for(config))
-    _built_apps.append(app)
-    return app
+    return create_app(config, clock=clock, password_hasher=FAST_HASHER, flows=_flows_for(config))
 
 
 @pytest.fixture(autouse=True)
-def _close_apps() -> Iterator[None]:
+def _close_app_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close the Redis connections of every app the test built (fixtures, helpers, the CLI).
+
+    Left to the garbage collector, an unclosed socket warns at some random later moment, and
+    filterwarnings=error turns that into a failure of whichever test is running then.
+    """
+    clients: list[redis_lib.Redis] = []
+
+    def connect(url: str, *, decode: bool) -> redis_lib.Redis:
+        client = redis_conn.connect(url, decode=decode)
+        clients.append(client)
+        return client
+
+    monkeypatch.setattr(sms_service, "connect", connect)
     yield
-    while _built_apps:
-        services = services_of(_built_apps.pop())
-        for client in (services.redis, services.rq_redis):
-            client.connection_pool.disconnect()
+    for client in clients:
+        client.connection_pool.disconnect()
 
 
 @pytest.fixture
