@@ -67,7 +67,8 @@ class StaffStore:
         self._r = client
         self._hasher = hasher or production_hasher()
         self._clock = clock
-        self._dummy: str | None = None
+        # Verifying a made-up hash for unknown accounts keeps their timing like a real one.
+        self._dummy_hash = self._hasher.hash("not a real password, only for timing")
 
     def add(self, email: str, password: str, role: Role = Role.STAFF) -> StaffAccount:
         """Create an account; raise AccountError if the email is taken or the password weak."""
@@ -113,7 +114,7 @@ class StaffStore:
         key = keys.staff(normalize_email(email))
         stored = cast(str | None, self._r.hget(key, "password_hash"))
         try:
-            self._hasher.verify(stored or self._dummy_hash(), password)
+            self._hasher.verify(stored or self._dummy_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         if stored is None:
@@ -139,12 +140,6 @@ class StaffStore:
             return LoginAttempt()  # the attempt stays counted
         throttle.forgive(buckets, attempt)
         return LoginAttempt(account, self.start_session(account.email, idle_seconds))
-
-    def _dummy_hash(self) -> str:
-        """Return a made-up hash: verifying it for unknown accounts times like a real one."""
-        if self._dummy is None:
-            self._dummy = self._hasher.hash("not a real password, only for timing")
-        return self._dummy
 
     def all(self) -> list[StaffAccount]:
         """Return every account, by email."""

@@ -40,7 +40,8 @@ class Services:
     sender: Sender
     rate_limiter: RateLimiter
     login_throttle: LoginThrottle
-    #: The time every time-dependent rule reads (a test's own clock in tests).
+    #: The clock staff sessions, the login limit and session cookies are judged on (a test's
+    #: own clock in tests; conversations and records are dated with the wall clock).
     clock: Clock
     #: Keeps an embedded Redis server alive while this app lives.
     embedded_server: Any = field(default=None, repr=False)

@@ -66,6 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 _REDIS_FIXTURES = frozenset({"redis", "redis_url"})
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what talks to Redis and what runs the CLI, so CI can pick passes by marker."""
     for item in items:
