@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 import yaml
-from conftest import FLOWS_DIR, services_of
+from conftest import FLOWS_DIR, FakeClock, services_of
 from flask import Flask
 
 from sms_service import keys
@@ -27,19 +27,9 @@ NUMBER = "+15550100555"
 ENGLISH_ANSWERS = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Harness:
     def __init__(self, redis: redis_lib.Redis, flow_path: Path = FLOWS_DIR / "screening.yaml"):
-        self.clock = Clock()
+        self.clock = FakeClock(start=1_800_000_000.0)
         self.enqueued: list[str] = []
         self.store = ConversationStore(redis, idle_seconds=7 * DAY, retention_seconds=30 * DAY)
         self.service = ConversationService(
