@@ -1,9 +1,9 @@
 """sms-screener: a text-message screening service for special-education law offices.
 
 `create_app` builds one app: settings (config), Redis, the RQ queue, the flow (engine), the
-stores (store, followups, accounts, outbound), the sender, the rate limits and the clock, kept
-in app.extensions as Services, and the blueprints (webhook, health, staff). README's "Layout"
-says which module owns what.
+stores (store, followups, accounts with the login limit, outbound), the sender and the send
+rate limit, kept in app.extensions as Services, and the blueprints (webhook, health, staff).
+README's "Layout" says which module owns what.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rq import Queue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health, jobs, staff, webhook
-from .accounts import LoginThrottle, StaffStore
+from .accounts import StaffStore
 from .clock import Clock, system_clock
 from .config import load_settings
 from .conversation import ConversationService
@@ -33,9 +33,6 @@ from .store import ConversationStore
 #: Twilio's posts are a few KB; refuse anything far larger with 413.
 MAX_CONTENT_LENGTH = 128 * 1024
 FLOW_ID = "screening"
-#: Failed staff logins allowed per account and per address in any LOGIN_WINDOW_SECONDS.
-LOGIN_LIMIT = 5
-LOGIN_WINDOW_SECONDS = 60
 
 
 def create_app(
@@ -80,7 +77,12 @@ def create_app(
     conversations = ConversationService(
         store, flow, lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id)
     )
-    staff_accounts = StaffStore(client, password_hasher, clock)
+    staff_accounts = StaffStore(
+        client,
+        password_hasher,
+        clock,
+        session_idle_seconds=round(settings.staff_idle_minutes * 60),
+    )
     outbound = OutboundStore(
         client,
         settings.retention_seconds,
@@ -109,8 +111,6 @@ def create_app(
         outbound=outbound,
         sender=make_sender(settings, client),
         rate_limiter=RateLimiter(client, settings.outbound_mps),
-        login_throttle=LoginThrottle(client, LOGIN_LIMIT, LOGIN_WINDOW_SECONDS, clock),
-        clock=clock,
         embedded_server=embedded,
     )
 

@@ -18,6 +18,9 @@ from . import keys
 from .clock import Clock, system_clock
 
 MIN_PASSWORD_LENGTH = 12
+#: Failed staff logins allowed per account and per address in any LOGIN_WINDOW_SECONDS.
+LOGIN_LIMIT = 5
+LOGIN_WINDOW_SECONDS = 60
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -59,14 +62,22 @@ def normalize_email(email: str) -> str:
 
 
 class StaffStore:
-    """Creates, finds, checks and disables staff accounts."""
+    """Creates, finds, checks and disables staff accounts; logs them in, within the limit."""
 
     def __init__(
-        self, client: Redis, hasher: PasswordHasher | None = None, clock: Clock = system_clock
+        self,
+        client: Redis,
+        hasher: PasswordHasher | None = None,
+        clock: Clock = system_clock,
+        *,
+        session_idle_seconds: int = 30 * 60,
     ) -> None:
         self._r = client
         self._hasher = hasher or production_hasher()
         self._clock = clock
+        #: A session unused this long is over (STAFF_IDLE_MINUTES).
+        self._idle = session_idle_seconds
+        self._throttle = LoginThrottle(client, LOGIN_LIMIT, LOGIN_WINDOW_SECONDS, clock)
         # Verifying a made-up hash for unknown accounts keeps their timing like a real one.
         self._dummy_hash = self._hasher.hash("not a real password, only for timing")
 
@@ -124,22 +135,20 @@ class StaffStore:
         account = self.get(email)
         return account if account is not None and not account.disabled else None
 
-    def log_in(
-        self, email: str, password: str, address: str, idle_seconds: int, throttle: LoginThrottle
-    ) -> LoginAttempt:
+    def log_in(self, email: str, password: str, address: str) -> LoginAttempt:
         """Try a login within the limits, per account and per address; open a session if right.
 
         A failure counts against both; while either is over its limit, no password is checked.
         """
         buckets = ["account:" + normalize_email(email), "address:" + address]
-        wait, attempt = throttle.claim(buckets)
+        wait, attempt = self._throttle.claim(buckets)
         if wait:
             return LoginAttempt(locked_for=wait)
         account = self.authenticate(email, password)
         if account is None:
             return LoginAttempt()  # the attempt stays counted
-        throttle.forgive(buckets, attempt)
-        return LoginAttempt(account, self.start_session(account.email, idle_seconds))
+        self._throttle.forgive(buckets, attempt)
+        return LoginAttempt(account, self.start_session(account.email))
 
     def all(self) -> list[StaffAccount]:
         """Return every account, by email."""
@@ -158,17 +167,17 @@ class StaffStore:
     # disabling an account or idling past the limit ends it even for a copied cookie. The idle
     # limit is judged on the service's clock; the key's expiry (a little longer) only cleans up.
 
-    def start_session(self, email: str, idle_seconds: int) -> str:
+    def start_session(self, email: str) -> str:
         """Open a session for an account; return its token (kept in the signed cookie)."""
         email = normalize_email(email)
         token = secrets.token_urlsafe(32)
         pipe = self._r.pipeline()
-        pipe.set(keys.staff_session(token), self._session_value(email), ex=_expiry(idle_seconds))
+        pipe.set(keys.staff_session(token), self._session_value(email), ex=self._expiry)
         pipe.sadd(keys.staff_sessions(email), token)
         pipe.execute()
         return token
 
-    def session_alive(self, token: str, email: str, idle_seconds: int) -> bool:
+    def session_alive(self, token: str, email: str) -> bool:
         """Tell whether a session token is open for this account and used within the limit."""
         if not token:
             return False
@@ -178,15 +187,20 @@ class StaffStore:
             owner, used_at = str(data["email"]), float(data["used_at"])
         except (ValueError, TypeError, KeyError):
             return False  # no session, or one written by an older version: log in again
-        return owner == normalize_email(email) and self._clock() - used_at <= idle_seconds
+        return owner == normalize_email(email) and self._clock() - used_at <= self._idle
 
-    def touch_session(self, token: str, email: str, idle_seconds: int) -> None:
+    def touch_session(self, token: str, email: str) -> None:
         """Restart a session's idle clock (on real use, not a page refreshing itself)."""
         value = self._session_value(normalize_email(email))
-        self._r.set(keys.staff_session(token), value, ex=_expiry(idle_seconds), xx=True)
+        self._r.set(keys.staff_session(token), value, ex=self._expiry, xx=True)
 
     def _session_value(self, email: str) -> str:
         return json.dumps({"email": email, "used_at": self._clock()})
+
+    @property
+    def _expiry(self) -> int:
+        """Seconds a session key lives in Redis: a little past the idle limit, to clean up."""
+        return self._idle + _SESSION_CLEANUP_SLACK
 
     def end_session(self, token: str, email: str) -> None:
         """Close one session."""
@@ -206,10 +220,6 @@ class StaffStore:
 _SESSION_CLEANUP_SLACK = 60
 
 
-def _expiry(idle_seconds: int) -> int:
-    return idle_seconds + _SESSION_CLEANUP_SLACK
-
-
 # The login limit's moving window: one sorted set of attempt times per bucket (an account, an
 # address). Each attempt is counted before its password is checked (so attempts in flight at
 # once cannot slip past the limit together) and forgiven if the password was right. A bucket is
@@ -225,7 +235,7 @@ for _, key in ipairs(KEYS) do
     wait = math.max(wait, tonumber(oldest[2]) + window - now)
   end
 end
-if wait > 0 or ARGV[4] == '' then
+if wait > 0 then
   return wait
 end
 for _, key in ipairs(KEYS) do
@@ -254,8 +264,11 @@ class LoginThrottle:
 
     def claim(self, buckets: list[str]) -> tuple[int, str]:
         """Count one attempt against every bucket; return (0, its id), or (seconds to wait, "")."""
-        member = f"{self._now_ms()}:{secrets.token_hex(8)}"
-        wait_ms = self._run(buckets, member)
+        now_ms = round(self._clock() * 1000)
+        member = f"{now_ms}:{secrets.token_hex(8)}"
+        keys_ = [keys.login_failures(b) for b in buckets]
+        args: list[int | str] = [now_ms, self._window_ms, self._limit, member]
+        wait_ms = int(self._claim(keys=keys_, args=args))
         if wait_ms > 0:
             return math.ceil(wait_ms / 1000), ""
         return 0, member
@@ -266,16 +279,3 @@ class LoginThrottle:
         for bucket in buckets:
             pipe.zrem(keys.login_failures(bucket), attempt)
         pipe.execute()
-
-    def retry_after(self, buckets: list[str]) -> int:
-        """Return 0 when an attempt may be made now, else the whole seconds until one may."""
-        wait_ms = self._run(buckets, "")
-        return math.ceil(wait_ms / 1000) if wait_ms > 0 else 0
-
-    def _run(self, buckets: list[str], member: str) -> int:
-        keys_ = [keys.login_failures(b) for b in buckets]
-        args: list[int | str] = [self._now_ms(), self._window_ms, self._limit, member]
-        return int(self._claim(keys=keys_, args=args))
-
-    def _now_ms(self) -> int:
-        return round(self._clock() * 1000)

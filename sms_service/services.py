@@ -9,8 +9,7 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
-from .accounts import LoginThrottle, StaffStore
-from .clock import Clock
+from .accounts import StaffStore
 from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
@@ -39,10 +38,6 @@ class Services:
     outbound: OutboundStore
     sender: Sender
     rate_limiter: RateLimiter
-    login_throttle: LoginThrottle
-    #: The clock staff sessions, the login limit and session cookies are judged on (a test's
-    #: own clock in tests; conversations and records are dated with the wall clock).
-    clock: Clock
     #: Keeps an embedded Redis server alive while this app lives.
     embedded_server: Any = field(default=None, repr=False)
 

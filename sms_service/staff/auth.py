@@ -39,10 +39,8 @@ SESSION_TOKEN = "staff_session"  # noqa: S105 (a cookie key, not a secret)
 
 def load_user(email: str) -> StaffUser | None:
     """Load the session's user: only with an open server-side session and an enabled account."""
-    services = get_services()
-    staff = services.staff
-    idle = round(services.settings.staff_idle_minutes * 60)
-    if not staff.session_alive(str(session.get(SESSION_TOKEN, "")), email, idle):
+    staff = get_services().staff
+    if not staff.session_alive(str(session.get(SESSION_TOKEN, "")), email):
         return None
     account = staff.get(email)
     if account is None or account.disabled:

@@ -26,6 +26,4 @@ def keep_sessions_alive() -> None:
     """Restart the idle clock on real use; a page refreshing itself does not count."""
     if request.endpoint in _BACKGROUND_ENDPOINTS or not current_user.is_authenticated:
         return
-    services = get_services()
-    idle = round(services.settings.staff_idle_minutes * 60)
-    services.staff.touch_session(str(session.get(SESSION_TOKEN, "")), me().email, idle)
+    get_services().staff.touch_session(str(session.get(SESSION_TOKEN, "")), me().email)

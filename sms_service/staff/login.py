@@ -21,11 +21,7 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int] 
     services = get_services()
     email = request.form.get("email", "")
     attempt = services.staff.log_in(
-        email,
-        request.form.get("password", ""),
-        request.remote_addr or "unknown",
-        round(services.settings.staff_idle_minutes * 60),
-        services.login_throttle,
+        email, request.form.get("password", ""), request.remote_addr or "unknown"
     )
     if attempt.locked_for:
         page = render_template("staff/login.html", locked_for=attempt.locked_for, email=email)
