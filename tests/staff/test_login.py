@@ -140,13 +140,22 @@ def test_the_session_cookie_expires_after_the_idle_time(
     assert int(clock.now) + seconds - 1 <= expires <= clock.now + seconds
 
 
-def test_an_idle_session_ends_but_an_active_one_does_not(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory, clock: FakeClock
-) -> None:
+@pytest.fixture
+def minute_client(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory
+) -> FlaskClient:
+    """A client logged in to an app whose staff sessions end after a minute idle."""
     app = make_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
     add_staff(app, STAFF_EMAIL)
     client = app.test_client()
     assert log_in(client, STAFF_EMAIL).status_code == 302
+    return client
+
+
+def test_an_idle_session_ends_but_an_active_one_does_not(
+    minute_client: FlaskClient, clock: FakeClock
+) -> None:
+    client = minute_client
     for _ in range(3):  # active every 50 s: 150 s after login, still in
         clock.advance(50)
         assert client.get("/staff/").status_code == 200
@@ -157,12 +166,9 @@ def test_an_idle_session_ends_but_an_active_one_does_not(
 
 
 def test_an_idle_session_is_dead_server_side_even_with_a_fresh_cookie(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory, clock: FakeClock
+    minute_client: FlaskClient, clock: FakeClock
 ) -> None:
-    app = make_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
-    add_staff(app, STAFF_EMAIL)
-    client = app.test_client()
-    assert log_in(client, STAFF_EMAIL).status_code == 302
+    client = minute_client
     clock.advance(50)
     # The cookie is re-signed 50 s after the last real use (as a client replaying it might),
     # so at 61 s it is only 11 s old; the server's own record of the last use ends it anyway.
@@ -173,12 +179,9 @@ def test_an_idle_session_is_dead_server_side_even_with_a_fresh_cookie(
 
 
 def test_the_queues_background_refresh_does_not_keep_an_idle_session_alive(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, make_app: AppFactory, clock: FakeClock
+    minute_client: FlaskClient, clock: FakeClock
 ) -> None:
-    app = make_app(make_config(redis_url, tmp_path, STAFF_IDLE_MINUTES="1"))
-    add_staff(app, STAFF_EMAIL)
-    client = app.test_client()
-    assert log_in(client, STAFF_EMAIL).status_code == 302
+    client = minute_client
     assert client.get("/staff/").status_code == 200
     for _ in range(6):  # the page refreshing its rows every 10 s, nobody at the desk
         clock.advance(10)
