@@ -437,7 +437,7 @@ def attempt_login(
 
 def section(html: str, css_class: str) -> str:
     """Return the inside of a page's <ol class=...> list."""
-    match = re.search(rf'<ol class="{css_class}">(.*?)</ol>', html, re.S)
+    match = re.search(rf'<ol class="{css_class}"[^>]*>(.*?)</ol>', html, re.S)
     assert match, css_class
     return match.group(1)
 

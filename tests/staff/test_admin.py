@@ -128,6 +128,15 @@ def test_a_bad_new_account_is_refused_with_the_reason(
     assert f'value="{password}"' not in response.get_data(as_text=True)
 
 
+def account_row(page: str, email: str) -> list[str]:
+    """Return the email, role and state the accounts table shows for an account."""
+    cells = re.search(
+        rf"<tr>\s*<td[^>]*>{re.escape(email)}</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td>", page
+    )
+    assert cells, email
+    return [email, *cells.groups()]
+
+
 def test_an_admin_disables_and_enables_an_account(app: Flask, admin_client: FlaskClient) -> None:
     add_staff(app, STAFF_EMAIL)
     worker = app.test_client()
@@ -136,14 +145,14 @@ def test_an_admin_disables_and_enables_an_account(app: Flask, admin_client: Flas
         admin_client, f"/staff/admin/{STAFF_EMAIL}/disable", follow_redirects=True
     ).get_data(as_text=True)
     assert f"{STAFF_EMAIL}: disabled." in flashes(page)
-    assert re.search(rf"<td>{re.escape(STAFF_EMAIL)}</td><td>staff</td><td>disabled</td>", page)
+    assert account_row(page, STAFF_EMAIL) == [STAFF_EMAIL, "staff", "disabled"]
     assert lands_on_login(worker.get("/staff/"))
     assert log_in(worker, STAFF_EMAIL).status_code == 401
     page = post(admin_client, f"/staff/admin/{STAFF_EMAIL}/enable", follow_redirects=True).get_data(
         as_text=True
     )
     assert f"{STAFF_EMAIL}: enabled." in flashes(page)
-    assert re.search(rf"<td>{re.escape(STAFF_EMAIL)}</td><td>staff</td><td>active</td>", page)
+    assert account_row(page, STAFF_EMAIL) == [STAFF_EMAIL, "staff", "active"]
     assert log_in(app.test_client(), STAFF_EMAIL).status_code == 302
 
 

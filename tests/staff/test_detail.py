@@ -101,7 +101,7 @@ def test_the_detail_shows_answers_outcome_and_reasons_in_plain_english(
     assert "Suggestion: IEP likely" in page
     assert reasons_shown(page) == ["far behind even with help", "needs special teaching"]
     assert "English" in page
-    assert PARENT in page
+    assert f'<a class="phone" href="tel:+1-555-010-0123">{PARENT}</a>' in page
     assert "far_behind" not in page  # codes are translated
 
 
