@@ -43,6 +43,19 @@ _PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
 # Scores sort by priority first, then by creation time (oldest first) within a priority.
 _RANK_SPAN = 10**11
 
+#: A staff member's look at a follow-up within this long of their last is the same visit.
+VISIT_SECONDS = 30 * 60
+
+# Start a visit unless one is going on, and move its end on: one round trip, one winner.
+_VISIT = """
+local last = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+if last and tonumber(ARGV[1]) - tonumber(last) <= tonumber(ARGV[2]) then
+  return 0
+end
+return 1
+"""
+
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
@@ -253,12 +266,27 @@ class FollowupWork:
         self._conversations = conversations
         #: Queues the send of a recorded outbound text, by its id.
         self._send = send
+        self._visit = client.register_script(_VISIT)
 
     def audit(self, followup_id: str, actor: str, action: str, text: str, now: float) -> None:
         """Append to a follow-up's audit trail (views included)."""
         self._r.rpush(
             keys.followup_audit(followup_id), _entry_json(Entry(now, actor, action, text))
         )
+
+    def record_view(self, followup_id: str, actor: str, now: float) -> bool:
+        """Audit a staff member's view once per visit; True if this view started one.
+
+        A visit lasts while they look again within VISIT_SECONDS of their last look: reloads
+        and the page each action redirects back to are the same visit.
+        """
+        started = self._visit(
+            keys=[keys.followup_visit(followup_id, actor)],
+            args=[repr(now), VISIT_SECONDS, VISIT_SECONDS + 60],
+        )
+        if started:
+            self.audit(followup_id, actor, "view", "opened the follow-up", now)
+        return bool(started)
 
     def audit_trail(self, followup_id: str) -> list[Entry]:
         """Return the audit trail, oldest first."""
@@ -304,7 +332,7 @@ class FollowupWork:
             keys.followup_notes(followup_id), _entry_json(Entry(now, author, "note", text))
         )
         self._r.hset(keys.followup(followup_id), "updated_at", repr(now))
-        self.audit(followup_id, author, "note", f"{len(text)} characters", now)
+        self.audit(followup_id, author, "note", counted(len(text), "character"), now)
 
     def notes(self, followup_id: str) -> list[Entry]:
         """Return the notes, oldest first."""
@@ -346,7 +374,7 @@ class FollowupWork:
             message_id, followup.phone, body, "staff", followup.id, now, sender=sender
         )
         self.add_text(followup.id, message_id)
-        self.audit(followup.id, sender, "text", f"{segments} segment(s)", now)
+        self.audit(followup.id, sender, "text", counted(segments, "segment"), now)
         self._send(message_id)
         return message_id
 
@@ -356,7 +384,8 @@ class FollowupWork:
             self.audit(followup_id, actor, "export", "CSV export", now)
 
     def purge(self, followup_ids: Iterable[str]) -> int:
-        """Delete the notes, audit trails and lists of staff texts of these follow-ups."""
+        """Delete the notes, audit trails, lists of staff texts and visits of these follow-ups."""
+        emails = [account.email for account in self._staff.all()]
         doomed = [
             key
             for followup_id in followup_ids
@@ -364,9 +393,15 @@ class FollowupWork:
                 keys.followup_notes(followup_id),
                 keys.followup_audit(followup_id),
                 keys.followup_texts(followup_id),
+                *(keys.followup_visit(followup_id, email) for email in emails),
             )
         ]
         return int(self._r.delete(*doomed)) if doomed else 0
+
+
+def counted(n: int, noun: str) -> str:
+    """Return "1 segment", "3 segments": a count and its noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def result_message_id(conversation_id: str) -> str:

@@ -103,6 +103,11 @@ def followup_audit(followup_id: str) -> str:
     return f"{PREFIX}followup:{followup_id}:audit"
 
 
+def followup_visit(followup_id: str, email: str) -> str:
+    """Return the key of a staff member's current visit to a follow-up (when they last looked)."""
+    return f"{PREFIX}followup:{followup_id}:visit:{email}"
+
+
 def followup_texts(followup_id: str) -> str:
     """Return the key of the ids of texts staff sent from a follow-up."""
     return f"{PREFIX}followup:{followup_id}:texts"

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import (
     TEST_AUTH_TOKEN,
     Phone,
+    add_staff,
     provider_config,
     run_jobs,
     services_of,
@@ -95,6 +96,8 @@ def test_purge_leaves_nothing_that_names_the_family_but_its_opt_out(
     services.outbound.create(staff_text, FAMILY, "Hello", "staff", first, time.time())
     services.followup_work.add_text(first, staff_text)
     services.followup_work.audit(first, "staff@office.test", "text", "1 segment(s)", time.time())
+    add_staff(provider_app, "staff@office.test")
+    assert services.followup_work.record_view(first, "staff@office.test", time.time())
     enqueue_send(services.queue, staff_text)
     run_jobs(provider_app)
     # Then the parent started over (a second conversation id), and opted out.

@@ -36,9 +36,7 @@ def detail(followup_id: str) -> str:
     """One follow-up: answers, why, transcript, notes, actions."""
     services = get_services()
     followup = _followup_or_404(followup_id)
-    services.followup_work.audit(
-        followup.id, me().email, "view", "opened the follow-up", time.time()
-    )
+    services.followup_work.record_view(followup.id, me().email, time.time())
     answers = [
         (q.label, q.answer_label(followup.answers[q.key]))
         for q in services.flow.questions

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from ..evaluator import FLAG_LABELS, OUTCOME_LABELS
+from ..followups import Entry
 from ..logs import mask_phone
 
 
@@ -17,6 +18,7 @@ def view_context() -> dict[str, Any]:
         "outcome_labels": OUTCOME_LABELS,
         "mask_phone": mask_phone,
         "phone_uri": phone_uri,
+        "audit_sentence": audit_sentence,
         "now": time.time(),
         "ago": _ago,
         "when": _when,
@@ -36,6 +38,35 @@ def phone_uri(phone: str) -> str:
     # Elsewhere the country code's length varies: grouping without a numbering plan could
     # split it wrongly, so the digits stay together.
     return f"tel:{phone}"
+
+
+def audit_sentence(entry: Entry) -> str:
+    """Return an audit entry as a sentence with its actor: "x@y changed the status from..."."""
+    phrase = _audit_phrase(entry.action, entry.text)
+    return f"{entry.actor} {phrase}" if entry.actor else phrase[:1].upper() + phrase[1:]
+
+
+# Entries written before counts were pluralised say "2 segment(s)".
+_OLD_PLURAL = re.compile(r"\b(\d+) (segment|character)(?:\(s\)|s)?(?!\w)")
+
+
+def _audit_phrase(action: str, text: str) -> str:
+    text = _OLD_PLURAL.sub(lambda m: f"{m[1]} {m[2]}" + ("" if m[1] == "1" else "s"), text)
+    if action == "view":
+        return "opened the follow-up"
+    if action == "status":
+        old, arrow, new = text.partition(" -> ")
+        return f"changed the status from {old} to {new}" if arrow else f"set the status: {text}"
+    if action == "assign":
+        return "unassigned it" if text == "unassigned" else f"assigned it to {text}"
+    if action == "note":
+        return f"added a note ({text})"
+    if action == "text":
+        return f"texted the parent ({text})"
+    if action == "export":
+        return "exported the queue to CSV"
+    # An action this function does not know yet: its text is written to be read as it is.
+    return text or action
 
 
 def _ago(seconds: float) -> str:

@@ -34,6 +34,7 @@ from twilio_api import FakeTwilio
 
 from sms_service import keys
 from sms_service.evaluator import FLAG_LABELS, OUTCOME_LABELS, REASONS, Outcome, Priority
+from sms_service.followups import VISIT_SECONDS
 from sms_service.outbound import read_outbox
 
 NO_CONTACT = [*SCREENING[:-1], "N"]
@@ -369,22 +370,79 @@ def test_the_audit_trail_records_every_kind_of_work(
     assert [e.action for e in trail] == ["view", "assign", "status", "note", "text", "export"]
     assert {e.actor for e in trail} == {STAFF_EMAIL}
     assert all(abs(e.at - time.time()) < 60 for e in trail)
-    history = unescape(section(html_of(staff_client, f"/staff/f/{followup_id}"), "audit"))
-    for action in ["view", "assign", "status", "note", "text", "export"]:
-        assert f"{STAFF_EMAIL}: {action}" in history
 
 
-def test_every_view_of_a_detail_page_is_audited(
+def history(client: FlaskClient, followup_id: str) -> list[str]:
+    """Return the detail page's history, newest first, each entry without its time."""
+    items = re.findall(
+        r'<li><span class="when">[^<]*</span> (.*?)</li>',
+        section(html_of(client, f"/staff/f/{followup_id}"), "audit"),
+        re.S,
+    )
+    return [unescape(item) for item in items]
+
+
+def test_the_history_reads_as_sentences_newest_first(
+    app: Flask, staff_client: FlaskClient, followup_id: str
+) -> None:
+    html_of(staff_client, f"/staff/f/{followup_id}")
+    post(staff_client, f"/staff/f/{followup_id}/assign", {"assignee": "me"})
+    post(staff_client, f"/staff/f/{followup_id}/status", {"status": "contacted"})
+    post(staff_client, f"/staff/f/{followup_id}/notes", {"note": "Spoke to mom."})
+    post(staff_client, f"/staff/f/{followup_id}/text", {"body": "Hi, this is the office."})
+    post(staff_client, f"/staff/f/{followup_id}/assign", {"assignee": ""})
+    export_rows(staff_client)
+    assert history(staff_client, followup_id) == [
+        f"{STAFF_EMAIL} exported the queue to CSV",
+        f"{STAFF_EMAIL} unassigned it",
+        f"{STAFF_EMAIL} texted the parent (1 segment)",
+        f"{STAFF_EMAIL} added a note (13 characters)",
+        f"{STAFF_EMAIL} changed the status from new to contacted",
+        f"{STAFF_EMAIL} assigned it to {STAFF_EMAIL}",
+        f"{STAFF_EMAIL} opened the follow-up",
+    ]
+
+
+def test_a_view_is_audited_once_per_staff_member_per_visit(
     app: Flask, staff_client: FlaskClient, admin_client: FlaskClient, followup_id: str
 ) -> None:
-    for client in [staff_client, staff_client, admin_client]:
-        html_of(client, f"/staff/f/{followup_id}")
+    url = f"/staff/f/{followup_id}"
+    html_of(staff_client, url)
+    html_of(staff_client, url)  # a reload
+    # Each action redirects back to the page: still the same visit.
+    post(staff_client, f"{url}/notes", {"note": "Called."}, follow_redirects=True)
+    post(staff_client, f"{url}/status", {"status": "contacted"}, follow_redirects=True)
+    html_of(admin_client, url)
+    html_of(admin_client, url)
+    other = seed_followup(app)
+    html_of(staff_client, f"/staff/f/{other}")
     trail = services_of(app).followup_work.audit_trail(followup_id)
     assert [(e.action, e.actor) for e in trail] == [
         ("view", STAFF_EMAIL),
-        ("view", STAFF_EMAIL),
+        ("note", STAFF_EMAIL),
+        ("status", STAFF_EMAIL),
         ("view", ADMIN_EMAIL),
     ]
+    assert audit_actions(app, other) == ["view"]
+
+
+def test_a_visit_lasts_while_the_staff_member_keeps_looking(app: Flask, followup_id: str) -> None:
+    work = services_of(app).followup_work
+    start = time.time()
+    looks = [0, 60, 60 + VISIT_SECONDS, 60 + 2 * VISIT_SECONDS]  # each within the visit
+    assert [work.record_view(followup_id, STAFF_EMAIL, start + at) for at in looks] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    # Away longer than VISIT_SECONDS since the last look: a new visit, audited again.
+    later = start + looks[-1] + VISIT_SECONDS + 1
+    assert work.record_view(followup_id, STAFF_EMAIL, later)
+    assert [e.at for e in work.audit_trail(followup_id)] == [start, later]
+    # The visit's key expires on its own a little after the visit could last.
+    ttl = services_of(app).redis.ttl(keys.followup_visit(followup_id, STAFF_EMAIL))
+    assert VISIT_SECONDS < ttl <= VISIT_SECONDS + 60
 
 
 def test_the_queue_itself_is_not_a_view_of_each_follow_up(
