@@ -339,6 +339,18 @@ class FollowupWork:
         raw = cast(list[str], self._r.lrange(keys.followup_notes(followup_id), 0, -1))
         return [_entry(r) for r in raw]
 
+    def note_summaries(self, followup_ids: Iterable[str]) -> list[tuple[int, str]]:
+        """Return each follow-up's number of notes and its newest note's text ("" if none)."""
+        pipe = self._r.pipeline(transaction=False)
+        for followup_id in followup_ids:
+            pipe.llen(keys.followup_notes(followup_id))
+            pipe.lindex(keys.followup_notes(followup_id), -1)
+        replies = pipe.execute()
+        return [
+            (int(count), _entry(newest).text if newest else "")
+            for count, newest in zip(replies[::2], replies[1::2], strict=True)
+        ]
+
     def add_text(self, followup_id: str, message_id: str) -> None:
         """Remember a text staff sent from this follow-up."""
         self._r.rpush(keys.followup_texts(followup_id), message_id)

@@ -344,12 +344,12 @@ def test_export_csv(live: Live, page: Page) -> None:
     assert [r["id"] for r in rows] == [followup_id]
     exported = rows[0]
     assert exported["priority"] == "urgent"
-    assert "deadline_soon" in exported["flags"].split(";")
+    assert "Meeting or deadline within 14 days" in exported["flags"].split("; ")
     assert exported["status"] == "new"
     assert exported["language"] == "en"
     assert exported["do_not_contact"] == "no"
-    # A phone starts with "+", which the formula guard prefixes with an apostrophe.
-    assert exported["phone"].lstrip("'") == number
+    # The phone as a tel: URI: text to a spreadsheet, the number to an importer.
+    assert exported["phone"] == "tel:+1-555-010-0205"
 
 
 def test_a_parents_script_shows_as_text(live: Live, page: Page, watch: Watch) -> None:

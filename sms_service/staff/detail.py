@@ -20,7 +20,7 @@ from ..followups import (
 from ..services import Services, get_services
 from .auth import me
 from .blueprint import bp
-from .formatting import view_context
+from .formatting import reason_texts, view_context
 
 
 def _followup_or_404(followup_id: str) -> Followup:
@@ -42,11 +42,7 @@ def detail(followup_id: str) -> str:
         for q in services.flow.questions
         if q.key in followup.answers
     ]
-    results = services.flow.results
-    reasons = [
-        results.reasons[r]["en"] if results and r in results.reasons else r
-        for r in followup.reasons
-    ]
+    reasons = reason_texts(services.flow, followup.reasons)
     return render_template(
         "staff/detail.html",
         f=followup,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from typing import Any
 
-from ..evaluator import FLAG_LABELS, OUTCOME_LABELS
+from ..engine import Flow
+from ..evaluator import FLAG_LABELS, OUTCOME_LABELS, Outcome
 from ..followups import Entry
 from ..logs import mask_phone
 
@@ -23,6 +25,20 @@ def view_context() -> dict[str, Any]:
         "ago": _ago,
         "when": _when,
     }
+
+
+def outcome_label(code: str) -> str:
+    """Return an outcome code in plain English (an unknown code as itself)."""
+    return OUTCOME_LABELS[Outcome(code)] if code in OUTCOME_LABELS else code
+
+
+def reason_texts(flow: Flow, codes: Iterable[str]) -> list[str]:
+    """Return reason codes as the flow's English reason text (a code it lacks as itself)."""
+    results = flow.results
+    return [
+        results.reasons[code]["en"] if results and code in results.reasons else code
+        for code in codes
+    ]
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")

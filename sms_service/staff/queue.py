@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,14 +12,12 @@ from typing import Any
 from flask import Response, render_template, request
 from flask_login import login_required
 
-from ..evaluator import OUTCOME_LABELS, Priority
+from ..evaluator import FLAG_LABELS, OUTCOME_LABELS, Priority
 from ..followups import Followup, FollowupStatus
 from ..services import Services, get_services
 from .auth import me
 from .blueprint import bp
-from .formatting import view_context
-
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+from .formatting import outcome_label, phone_uri, reason_texts, view_context
 
 FILTER_STATUSES = ("open", *[s.value for s in FollowupStatus], "all")
 
@@ -106,6 +103,7 @@ def export() -> Response:
     filters = Filters.from_args(request.args)
     rows, _ = _queue(services, filters)
     keys = [q.key for q in services.flow.questions]
+    notes = services.followup_work.note_summaries(f.id for f in rows)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -123,10 +121,12 @@ def export() -> Response:
             "phone",
             "do_not_contact",
             "problems",
+            "notes",
+            "last_note",
             *keys,
         ]
     )
-    for f in rows:
+    for f, (note_count, last_note) in zip(rows, notes, strict=True):
         answers = [_answer_text(services, k, f.answers.get(k)) for k in keys]
         writer.writerow(
             _safe_cells(
@@ -135,15 +135,18 @@ def export() -> Response:
                     _iso(f.created_at),
                     _iso(f.updated_at),
                     f.priority,
-                    f.outcome,
-                    ";".join(f.reasons),
-                    ";".join(f.flags),
+                    outcome_label(f.outcome),
+                    "; ".join(reason_texts(services.flow, f.reasons)),
+                    "; ".join(FLAG_LABELS.get(flag, flag) for flag in f.flags),
                     f.status,
                     f.assignee,
                     f.language,
-                    f.phone,
+                    # Text in every spreadsheet, and still the number for an importer.
+                    phone_uri(f.phone) or f.phone,
                     "yes" if f.do_not_contact else "no",
                     "; ".join(f.problems),
+                    note_count,
+                    last_note,
                     *answers,
                 ]
             )
@@ -158,14 +161,11 @@ def export() -> Response:
 
 
 def _safe_cells(cells: Iterable[object]) -> list[str]:
-    """Neutralise spreadsheet formulas: a cell starting = + - @ (or a tab, CR) is text.
-
-    An E.164 number (+ and digits only) can compute nothing, and stays as it is for import.
-    """
+    """Neutralise spreadsheet formulas: a cell starting = + - @ (or a tab, CR) is text."""
     safe = []
     for cell in cells:
         text = "" if cell is None else str(cell)
-        if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _E164.match(text):
+        if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
             text = "'" + text
         safe.append(text)
     return safe

@@ -12,7 +12,6 @@ import pytest
 from conftest import (
     ADMIN_EMAIL,
     OTHER_PASSWORD,
-    PARENT,
     STAFF_EMAIL,
     audit_actions,
     export_rows,
@@ -24,7 +23,7 @@ from conftest import (
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sms_service.evaluator import Outcome, Priority
+from sms_service.evaluator import FLAG_LABELS, OUTCOME_LABELS, Outcome, Priority
 from sms_service.followups import FollowupStatus
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -227,20 +226,24 @@ def test_the_export_has_the_queues_rows_with_answers_and_times(
 ) -> None:
     post(staff_client, f"/staff/f/{followup_id}/assign", {"assignee": "me"})
     post(staff_client, f"/staff/f/{followup_id}/status", {"status": "contacted"})
+    post(staff_client, f"/staff/f/{followup_id}/notes", {"note": "Left a voicemail."})
+    post(staff_client, f"/staff/f/{followup_id}/notes", {"note": "Mom called back;\nbooked."})
     response = staff_client.get("/staff/export.csv")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=followups-")
     assert response.headers["Content-Disposition"].endswith(".csv")
     (row,) = export_rows(staff_client)
     assert row["id"] == followup_id
     assert row["priority"] == "normal"
-    assert row["outcome"] == "iep"
-    assert row["reasons"] == "far_behind;needs_instruction"
+    assert row["outcome"] == "IEP likely"
+    assert row["reasons"] == "far behind even with help; needs special teaching"
+    assert row["flags"] == ""
     assert row["status"] == "contacted"
     assert row["assignee"] == STAFF_EMAIL
     assert row["language"] == "en"
-    # A plain E.164 number can compute nothing: kept as it is (or quoted, which is also safe).
-    assert row["phone"].removeprefix("'") == PARENT
+    assert row["phone"] == "tel:+1-555-010-0123"
     assert row["do_not_contact"] == "no"
+    assert row["notes"] == "2"
+    assert row["last_note"] == "Mom called back;\nbooked."
     assert row["age"] == "9"
     assert row["school"] == "Public or charter"
     assert row["services"] == "Special teaching (reading, math)"
@@ -259,7 +262,45 @@ def test_the_export_follows_the_filters(
     rows = export_rows(staff_client, "?status=closed")
     assert [r["id"] for r in rows] == [queue_seed["e"]]
     assert rows[0]["status"] == "closed"
-    assert rows[0]["outcome"] == "consult"
+    assert rows[0]["outcome"] == "Talk it through"
+
+
+def test_the_export_labels_outcomes_reasons_and_flags_in_plain_english(
+    app: Flask, staff_client: FlaskClient
+) -> None:
+    seed_followup(
+        app,
+        outcome=Outcome.PLAN_504,
+        priority=Priority.URGENT,
+        reasons=("accommodations_enough", "no_code_we_know"),
+        flags=("deadline_soon", "expulsion"),
+    )
+    (row,) = export_rows(staff_client)
+    assert row["outcome"] == OUTCOME_LABELS[Outcome.PLAN_504]
+    # The flow's English reason text, as the detail page shows it; a code it lacks as itself.
+    assert row["reasons"] == "changes like extra time may be enough; no_code_we_know"
+    assert row["flags"] == (f"{FLAG_LABELS['deadline_soon']}; {FLAG_LABELS['expulsion']}")
+    assert row["notes"] == "0"
+    assert row["last_note"] == ""
+
+
+@pytest.mark.parametrize(
+    ("phone", "shown"),
+    [
+        ("+15550101234", "tel:+1-555-010-1234"),
+        ("+442079460958", "tel:+442079460958"),
+    ],
+)
+def test_the_export_keeps_phones_as_text_an_importer_reads(
+    app: Flask, staff_client: FlaskClient, phone: str, shown: str
+) -> None:
+    seed_followup(app, phone=phone)
+    (row,) = export_rows(staff_client)
+    # A spreadsheet reads "+15550101234" as the number 15550101234 (the + gone, shown as
+    # 1.56E+10); an RFC 3966 tel: URI starts with a letter, so it stays text, and it is the
+    # standard written form of the number, with all its digits.
+    assert row["phone"] == shown
+    assert "+" + re.sub(r"\D", "", row["phone"]) == phone
 
 
 def test_every_exported_row_is_audited(
@@ -328,6 +369,15 @@ def test_the_export_neutralises_a_formula_in_a_problem(
     services_of(app).followups.add_problem(followup_id, '=WEBSERVICE("x")', time.time())
     (row,) = export_rows(staff_client)
     assert row["problems"] == '\'=WEBSERVICE("x")'
+
+
+def test_the_export_neutralises_a_formula_in_the_last_note(
+    app: Flask, staff_client: FlaskClient
+) -> None:
+    followup_id = seed_followup(app)
+    post(staff_client, f"/staff/f/{followup_id}/notes", {"note": '=HYPERLINK("x")'})
+    (row,) = export_rows(staff_client)
+    assert row["last_note"] == '\'=HYPERLINK("x")'
 
 
 def test_an_empty_export_has_the_header_only(staff_client: FlaskClient) -> None:
