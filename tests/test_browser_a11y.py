@@ -193,6 +193,15 @@ def test_every_staff_page_passes_axe_and_fits(
         " return t.scrollHeight > t.clientHeight; })()"
     )
     assert scrolls, "the seeded conversation should be long enough to scroll"
+    # A keyboard reaches the conversation and scrolls it back to the earlier texts.
+    transcript = page.locator("ol.transcript")
+    transcript.focus()
+    expect(transcript).to_be_focused()
+    at_end = transcript.evaluate("t => t.scrollTop")
+    page.keyboard.press("PageUp")
+    page.wait_for_function(
+        "top => document.querySelector('ol.transcript').scrollTop < top", arg=at_end
+    )
     actions = {
         "Assign to me": "button[value=me]",
         "Set status": "form[action$='/status'] button",
