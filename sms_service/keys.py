@@ -79,9 +79,9 @@ def status_parked(provider_sid: str) -> str:
     return f"{PREFIX}status-parked:{provider_sid}"
 
 
-def transcript(conversation_id: str) -> str:
-    """Return the key of a conversation's texts, in and out, in order."""
-    return f"{PREFIX}transcript:{conversation_id}"
+def thread(phone: str) -> str:
+    """Return the key of every text in and out with one phone, in order, across screenings."""
+    return f"{PREFIX}thread:{phone}"
 
 
 def staff(email: str) -> str:
@@ -101,6 +101,16 @@ def followup_notes(followup_id: str) -> str:
 def followup_audit(followup_id: str) -> str:
     """Return the key of a follow-up's audit trail (append-only list)."""
     return f"{PREFIX}followup:{followup_id}:audit"
+
+
+def followup_inbox(followup_id: str) -> str:
+    """Return the key of the parent's texts after the result (MessageSid -> time, sorted)."""
+    return f"{PREFIX}followup:{followup_id}:inbox"
+
+
+def followups_of(phone: str) -> str:
+    """Return the key of one phone's follow-ups (id -> creation time, sorted)."""
+    return f"{PREFIX}followups-of:{phone}"
 
 
 def followup_texts(followup_id: str) -> str:

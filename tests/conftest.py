@@ -437,7 +437,7 @@ def attempt_login(
 
 def section(html: str, css_class: str) -> str:
     """Return the inside of a page's <ol class=...> list."""
-    match = re.search(rf'<ol class="{css_class}">(.*?)</ol>', html, re.S)
+    match = re.search(rf'<ol class="{css_class}"[^>]*>(.*?)</ol>', html, re.S)
     assert match, css_class
     return match.group(1)
 
@@ -445,7 +445,7 @@ def section(html: str, css_class: str) -> str:
 def transcript_items(html: str) -> list[tuple[str, str]]:
     """Return (direction, body) of each line of the detail page's conversation."""
     items = re.findall(
-        r'<li class="(in|out)">.*?<span class="body">(.*?)</span>',
+        r'<li class="(in|out)[^"]*">.*?<span class="body">(.*?)</span>',
         section(html, "transcript"),
         re.S,
     )
