@@ -75,7 +75,10 @@ def create_app(
     store = ConversationStore(client, settings.idle_seconds, settings.retention_seconds)
     followups = FollowupStore(client)
     conversations = ConversationService(
-        store, flow, lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id)
+        store,
+        flow,
+        lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id),
+        clock=clock,
     )
     staff_accounts = StaffStore(
         client,

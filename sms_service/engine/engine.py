@@ -139,7 +139,7 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
 
 def _after_result(flow: Flow, state: State, now: float) -> Step:
     """Pass a text after the result to the office; acknowledge the first one in a window."""
-    if now - state.acked_at < ACK_WINDOW_SECONDS:
+    if state.acked_at and now - state.acked_at < ACK_WINDOW_SECONDS:
         return _step(state, (), Event.PARENT_MESSAGE)
     state.acked_at = now
     return _step(state, (flow.message("after_result", state.language),), Event.PARENT_MESSAGE)
