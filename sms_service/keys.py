@@ -131,3 +131,13 @@ def login_failures(bucket: str) -> str:
 def staff_sessions(email: str) -> str:
     """Return the key of the set of an account's session tokens."""
     return f"{PREFIX}staff-sessions:{email}"
+
+
+def alert(event_id: str) -> str:
+    """Return the key of one alert event (a hash: kind, follow-up id, times; no phone, no text)."""
+    return f"{PREFIX}alert:{event_id}"
+
+
+def alert_claim(event_id: str) -> str:
+    """Return the key one attempt at an alert email holds while it talks to the SMTP server."""
+    return f"{PREFIX}alert-claim:{event_id}"
