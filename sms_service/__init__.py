@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health, jobs, staff, webhook
 from .accounts import StaffStore
-from .alerts import Alerts, Mail
+from .alerts import AlertKind, Alerts, Mail
 from .clock import Clock, system_clock
 from .config import load_settings
 from .conversation import ConversationService
@@ -75,11 +75,23 @@ def create_app(
     flow = flows[FLOW_ID]
     store = ConversationStore(client, settings.idle_seconds, settings.retention_seconds)
     followups = FollowupStore(client)
+    alerts = Alerts(
+        client,
+        Mail.from_settings(settings),
+        followups,
+        lambda event_id, pipeline: jobs.enqueue_alert(queue, event_id, pipeline),
+        jobs_redis=rq_client,
+        clock=clock,
+        being_evaluated=lambda followup_id: store.screening(followup_id) is not None,
+    )
     conversations = ConversationService(
         store,
         flow,
         lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id),
         clock=clock,
+        parent_replied=lambda followup_id, message_sid: alerts.notify(
+            AlertKind.PARENT_REPLIED, followup_id, message_sid
+        ),
     )
     staff_accounts = StaffStore(
         client,
@@ -115,14 +127,7 @@ def create_app(
         outbound=outbound,
         sender=make_sender(settings, client),
         rate_limiter=RateLimiter(client, settings.outbound_mps),
-        alerts=Alerts(
-            client,
-            Mail.from_settings(settings),
-            followups,
-            lambda event_id, pipeline: jobs.enqueue_alert(queue, event_id, pipeline),
-            jobs_redis=rq_client,
-            clock=clock,
-        ),
+        alerts=alerts,
         embedded_server=embedded,
     )
 

@@ -104,6 +104,7 @@ class Alerts:
         enqueue: Callable[[str, Pipeline], None],
         jobs_redis: Redis,
         clock: Clock,
+        being_evaluated: Callable[[str], bool],
     ) -> None:
         self._r = client
         self._mail = mail
@@ -112,6 +113,8 @@ class Alerts:
         # The job and its event are written in one transaction on the queue's connection.
         self._jobs_redis = jobs_redis
         self._clock = clock
+        #: Tells whether a follow-up is still to come (its screening awaits evaluation).
+        self._being_evaluated = being_evaluated
         self._release = client.register_script(_RELEASE)
 
     @property
@@ -149,7 +152,8 @@ class Alerts:
     def deliver(self, event: str) -> str:
         """Send the email of one recorded event once (the alert job's work).
 
-        Return sent, done (sent before), missing (expired) or off (emails turned off since).
+        Return sent, done (sent before), missing (expired, or its follow-up purged) or off
+        (emails turned off since).
         Raise for RQ to retry: the follow-up does not exist yet, another attempt is sending, or
         the SMTP server failed.
         """
@@ -164,6 +168,9 @@ class Alerts:
             return "done"
         followup = self._followups.get(record["followup_id"])
         if followup is None:
+            if not self._being_evaluated(record["followup_id"]):
+                log.warning("alert %s dropped: its follow-up is gone (purged)", event)
+                return "missing"
             raise FollowupNotReadyError(f"follow-up {record['followup_id']} does not exist yet")
         token = uuid.uuid4().hex
         if not self._r.set(keys.alert_claim(event), token, nx=True, ex=CLAIM_SECONDS):

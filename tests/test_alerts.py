@@ -28,6 +28,7 @@ from conftest import (
     PARENT,
     SCREENING,
     AppFactory,
+    Phone,
     free_port,
     make_config,
     run_jobs,
@@ -43,6 +44,7 @@ from sms_service import jobs, keys
 from sms_service.alerts import AlertKind, FollowupNotReadyError, InsecureSmtpError, event_id
 from sms_service.evaluator import Priority
 from sms_service.outbound import read_outbox
+from sms_service.purge import purge_family
 
 #: A screening whose meeting is within 14 days: deadline_soon yes, so urgent.
 URGENT_SCREENING = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "Y", "Y"]
@@ -235,6 +237,40 @@ def test_a_parent_reply_emails_once_per_text(alert_app: Flask, inbox: Inbox) -> 
     run_jobs(alert_app)
     assert len(inbox.envelopes) == 2
     assert inbox.messages[0]["Message-ID"] != inbox.messages[1]["Message-ID"]
+
+
+def test_a_parents_texts_after_the_result_email_once_until_staff_look(
+    alert_app: Flask, inbox: Inbox
+) -> None:
+    followup_id = screen(alert_app, PARENT)
+    parent = Phone(alert_app.test_client(), PARENT)
+    for i in range(30):
+        parent.text(f"please call me {i}")
+    run_jobs(alert_app)
+    assert [m["Subject"] for m in inbox.messages] == ["A parent replied (normal priority)"]
+    assert "please call me" not in inbox.messages[0].as_string()
+    assert_nothing_about_the_family(inbox.messages[0], alert_app, followup_id)
+    # Staff open the follow-up; the parent's next text is news again.
+    services = services_of(alert_app)
+    followup = services.followups.get(followup_id)
+    assert followup is not None
+    services.followups.mark_seen(followup_id, followup.last_parent_text_at)
+    parent.text("are you there?")
+    run_jobs(alert_app)
+    assert len(inbox.envelopes) == 2
+
+
+def test_an_alert_of_a_purged_follow_up_is_dropped(alert_app: Flask, inbox: Inbox) -> None:
+    followup_id = screen(alert_app, PARENT)
+    services = services_of(alert_app)
+    services.alerts.notify(AlertKind.PARENT_REPLIED, followup_id, "SM" + "4" * 32)
+    purge_family(services, PARENT)
+    with alert_app.app_context():
+        assert jobs.send_alert(
+            event_id(AlertKind.PARENT_REPLIED, followup_id, "SM" + "4" * 32)
+        ) == ("missing")
+    run_jobs(alert_app)
+    assert inbox.envelopes == []
 
 
 def test_the_event_and_its_job_hold_no_phone(
