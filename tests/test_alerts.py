@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import shutil
 import ssl
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -22,6 +20,7 @@ from typing import Any, cast
 
 import pytest
 import redis as redis_lib
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import (
@@ -376,32 +375,24 @@ def test_a_password_is_never_sent_without_tls(
 
 @dataclass(frozen=True)
 class SelfSigned:
+    """A test certificate authority's certificate file, and a server certificate it issued."""
+
     cert: Path
-    key: Path
+    server: trustme.LeafCert
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.cert, self.key)
+        self.server.configure_cert(context)
         return context
 
 
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> SelfSigned:
-    """Make a self-signed certificate for 127.0.0.1 (with the openssl command)."""
-    openssl = shutil.which("openssl")
-    assert openssl, "the TLS tests make their certificate with the openssl command"
-    folder = tmp_path_factory.mktemp("tls")
-    made = SelfSigned(folder / "cert.pem", folder / "key.pem")
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
-            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
-            *("-keyout", str(made.key), "-out", str(made.cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return made
+    """Make a certificate for 127.0.0.1 from a throwaway authority (trustme)."""
+    authority = trustme.CA()
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    authority.cert_pem.write_to_path(str(path))
+    return SelfSigned(path, authority.issue_cert("127.0.0.1"))
 
 
 @pytest.fixture
