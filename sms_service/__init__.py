@@ -1,9 +1,9 @@
 """sms-screener: a text-message screening service for special-education law offices.
 
 `create_app` builds one app: settings (config), Redis, the RQ queue, the flow (engine), the
-stores (store, followups, accounts with the login limit, outbound), the sender and the send
-rate limit, kept in app.extensions as Services, and the blueprints (webhook, health, staff).
-README's "Layout" says which module owns what.
+stores (store, followups, accounts with the login limit, outbound), the sender, the send
+rate limit and the alert emails (alerts), kept in app.extensions as Services, and the
+blueprints (webhook, health, staff). README's "Layout" says which module owns what.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import health, jobs, staff, webhook
 from .accounts import StaffStore
+from .alerts import AlertKind, Alerts, Mail
 from .clock import Clock, system_clock
 from .config import load_settings
 from .conversation import ConversationService
@@ -74,8 +75,23 @@ def create_app(
     flow = flows[FLOW_ID]
     store = ConversationStore(client, settings.idle_seconds, settings.retention_seconds)
     followups = FollowupStore(client)
+    alerts = Alerts(
+        client,
+        Mail.from_settings(settings),
+        followups,
+        lambda event_id, pipeline: jobs.enqueue_alert(queue, event_id, pipeline),
+        jobs_redis=rq_client,
+        clock=clock,
+        being_evaluated=lambda followup_id: store.screening(followup_id) is not None,
+    )
     conversations = ConversationService(
-        store, flow, lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id)
+        store,
+        flow,
+        lambda conversation_id: jobs.enqueue_evaluation(queue, conversation_id),
+        clock=clock,
+        parent_replied=lambda followup_id, message_sid: alerts.notify(
+            AlertKind.PARENT_REPLIED, followup_id, message_sid
+        ),
     )
     staff_accounts = StaffStore(
         client,
@@ -111,6 +127,7 @@ def create_app(
         outbound=outbound,
         sender=make_sender(settings, client),
         rate_limiter=RateLimiter(client, settings.outbound_mps),
+        alerts=alerts,
         embedded_server=embedded,
     )
 

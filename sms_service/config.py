@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Literal, Protocol
+from urllib.parse import unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,12 +16,33 @@ DEV_CONSULTATION_URL = "https://example.org/book"
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (dev mode only, by design)
 DEV_OFFICE_PHONE = "555-0100"
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
+#: Mail submission with STARTTLS (RFC 6409), and implicit TLS (RFC 8314).
+DEFAULT_SMTP_PORT = 587
+DEFAULT_SMTPS_PORT = 465
 
 _E164 = r"\+[1-9]\d{6,14}"
 
 
 class ConfigError(RuntimeError):
     """A setting that is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where alert emails go: SMTP_URL, read."""
+
+    #: "starttls": plain SMTP, upgraded when the server offers it; "tls": implicit TLS.
+    security: Literal["starttls", "tls"]
+    host: str
+    port: int
+    username: str | None = None
+    #: Kept out of repr, so a logged or printed Settings never shows it.
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str | None:
+        """Return the user name if it is an email address (a default From), else None."""
+        return self.username if self.username and is_email_address(self.username) else None
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,10 @@ class Settings:
     twilio_timeout_seconds: float = 10.0
     #: Minutes without a request after which a staff session ends.
     staff_idle_minutes: float = 30.0
+    #: Alert emails: all three unset (None) means no email at all.
+    smtp_server: SmtpServer | None = None
+    alert_emails: tuple[str, ...] | None = None
+    alert_from: str | None = None
 
     @property
     def dev_mode(self) -> bool:
@@ -64,6 +89,15 @@ class Settings:
     @property
     def retention_seconds(self) -> int:
         return int(self.screening_retention_days * 86400)
+
+    @property
+    def alert_sender(self) -> str | None:
+        """Return the From of alert emails: ALERT_FROM, the SMTP user, or the first recipient."""
+        if self.alert_from:
+            return self.alert_from
+        if self.smtp_server is not None and self.smtp_server.address:
+            return self.smtp_server.address
+        return self.alert_emails[0] if self.alert_emails else None
 
     def flow_context(self) -> dict[str, str]:
         """Return the values flows put in their placeholders."""
@@ -170,6 +204,74 @@ class Choice:
             listed = ", ".join(self.options[:-1]) + " or " + self.options[-1]
             raise _ParseError(f"{name} must be {listed}")
         return value
+
+
+_SMTP_SHAPE = (
+    "must look like smtp://user:password@host:port or smtps://user:password@host:port "
+    "(user and password optional, URL-encoded)"
+)
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    """An smtp:// (STARTTLS when offered) or smtps:// (implicit TLS) URL.
+
+    Errors never quote the value: it holds a password.
+    """
+
+    def parse(self, name: str, raw: str) -> SmtpServer:
+        """Return the server, its port defaulted by scheme and its credentials URL-decoded."""
+        parts = urlsplit(raw)
+        schemes: dict[str, Literal["starttls", "tls"]] = {"smtp": "starttls", "smtps": "tls"}
+        security = schemes.get(parts.scheme.lower())
+        if security is None or not parts.hostname or parts.path not in ("", "/"):
+            raise _ParseError(f"{name} {_SMTP_SHAPE}")
+        if parts.query or parts.fragment:
+            raise _ParseError(f"{name} must have no query or fragment (URL-encode # and ?)")
+        try:
+            port = parts.port
+        except ValueError:
+            raise _ParseError(f"{name} must have a port from 1 to 65535") from None
+        if port == 0:
+            raise _ParseError(f"{name} must have a port from 1 to 65535")
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        if (username is None) != (password is None):
+            raise _ParseError(f"{name} must give both a user and a password, or neither")
+        default = DEFAULT_SMTP_PORT if security == "starttls" else DEFAULT_SMTPS_PORT
+        return SmtpServer(security, parts.hostname, port or default, username, password)
+
+
+#: A plain address: a dot-atom local part and a domain with at least one dot.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+)
+
+
+def is_email_address(text: str) -> bool:
+    """Tell whether text is one plain, well-formed email address (no display name)."""
+    return _EMAIL.fullmatch(text) is not None and len(text) <= 254
+
+
+@dataclass(frozen=True)
+class EmailAddresses:
+    """One or more plain email addresses, separated by commas and/or spaces."""
+
+    #: At most one address (ALERT_FROM).
+    single: bool = False
+
+    def parse(self, name: str, raw: str) -> tuple[str, ...] | str:
+        """Return the addresses in order, repeats dropped (the address itself if single)."""
+        found = [a for a in re.split(r"[,\s]+", raw) if a]
+        bad = [a for a in found if not is_email_address(a)]
+        if bad:
+            raise _ParseError(*(f"{name} has a malformed email address: {a!r}" for a in bad))
+        if self.single:
+            if len(found) != 1:
+                raise _ParseError(f"{name} must be one email address")
+            return found[0]
+        return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
@@ -320,6 +422,24 @@ SETTINGS: tuple[Setting, ...] = (
         doc="a staff session ends after this long without a request",
     ),
     Setting(
+        "SMTP_URL",
+        "smtp_server",
+        SmtpUrl(),
+        doc="the SMTP server alert emails go through; unset (with ALERT_EMAIL) means no email",
+    ),
+    Setting(
+        "ALERT_EMAIL",
+        "alert_emails",
+        EmailAddresses(),
+        doc="who is emailed when an urgent follow-up is created or a parent replies",
+    ),
+    Setting(
+        "ALERT_FROM",
+        "alert_from",
+        EmailAddresses(single=True),
+        doc="the From of alert emails (unset: the SMTP user if an address, else ALERT_EMAIL[0])",
+    ),
+    Setting(
         "FLOWS_DIR",
         "flows_dir",
         Directory(must_exist=True),
@@ -350,7 +470,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = {k: stripped for k, v in source.items() if (stripped := v.strip())}
     values, errors = _parse_all(env)
     # The rules that tie settings together come first in the message, as they always have.
-    errors = _check_credentials(env) + errors
+    errors = _check_credentials(env) + _check_alerts(env) + errors
     if errors:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
     return Settings(**values)
@@ -388,5 +508,19 @@ def _check_credentials(env: Mapping[str, str]) -> list[str]:
         errors.append(
             "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required "
             "when Twilio credentials are set"
+        )
+    return errors
+
+
+def _check_alerts(env: Mapping[str, str]) -> list[str]:
+    """Return what is missing for alert emails: SMTP_URL and ALERT_EMAIL go together."""
+    errors = []
+    if "SMTP_URL" in env and "ALERT_EMAIL" not in env:
+        errors.append("ALERT_EMAIL is required when SMTP_URL is set (who gets alert emails)")
+    if "ALERT_EMAIL" in env and "SMTP_URL" not in env:
+        errors.append("SMTP_URL is required when ALERT_EMAIL is set (the server that sends them)")
+    if "ALERT_EMAIL" in env and "PUBLIC_BASE_URL" not in env:
+        errors.append(
+            "PUBLIC_BASE_URL is required when ALERT_EMAIL is set (alert emails link to it)"
         )
     return errors

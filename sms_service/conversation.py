@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .engine import Event, Flow, State, Status, advance, completed_answers, new_state
 from .logs import mask_phone
 from .screening import Screening
-from .store import ClaimStatus, ConversationStore, OptChange
+from .store import ClaimStatus, Commit, ConversationStore, OptChange
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,14 @@ class ConversationService:
         enqueue_evaluation: Callable[[str], None],
         clock: Callable[[], float] = time.time,
         lock_wait_seconds: float = 8.0,
+        parent_replied: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
         self.flow = flow
         self._enqueue_evaluation = enqueue_evaluation
+        #: Tells the office (follow-up id, MessageSid) when a text after the result is the
+        #: first its staff have not seen.
+        self._parent_replied = parent_replied
         self._clock = clock
         self._lock_wait = lock_wait_seconds
 
@@ -85,7 +89,10 @@ class ConversationService:
         self, message: InboundMessage, token: str, state: State | None, opted_out: bool
     ) -> Handled | None:
         now = self._clock()
-        if state is None or now - state.updated_at > self.store.idle_seconds:
+        # A finished screening's conversation does not go idle: later texts are for its
+        # follow-up (it expires with the screening's answers).
+        idle = state is not None and now - state.updated_at > self.store.idle_seconds
+        if state is None or (idle and state.status is not Status.COMPLETED):
             state = new_state(uuid.uuid4().hex, message.phone, now, self.flow)
         # The opt-out key outlives conversations: it, not the saved state, is the truth.
         state.opted_out = opted_out
@@ -105,6 +112,7 @@ class ConversationService:
         elif Event.OPTED_IN in step.events:
             opt_change = OptChange.IN
         completed = Event.COMPLETED in step.events
+        for_followup = Event.PARENT_MESSAGE in step.events
         saved = self.store.commit(
             token,
             message.message_sid,
@@ -114,8 +122,9 @@ class ConversationService:
             now,
             screening=self._screening(new, now) if completed else None,
             inbound_body=message.body,
+            for_followup=for_followup,
         )
-        if not saved:
+        if saved is Commit.LOST:
             return None
         log.debug(
             "text from %s applied: step=%s events=%s replies=%d",
@@ -126,6 +135,8 @@ class ConversationService:
         )
         if completed:
             self._hand_off(new.conversation_id)
+        if saved is Commit.FIRST_UNSEEN and self._parent_replied is not None:
+            self._tell_office(new.conversation_id, message.message_sid)
         return Handled(step.replies)
 
     def _screening(self, state: State, now: float) -> Screening:
@@ -140,6 +151,14 @@ class ConversationService:
             started_at=state.started_at,
             completed_at=now,
         )
+
+    def _tell_office(self, followup_id: str, message_sid: str) -> None:
+        assert self._parent_replied is not None
+        try:
+            self._parent_replied(followup_id, message_sid)
+        except Exception:
+            # The text is saved and marked unread in the queue; only the email is lost.
+            log.exception("could not tell the office of a reply on %s", followup_id)
 
     def _hand_off(self, conversation_id: str) -> None:
         try:

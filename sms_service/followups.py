@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,8 +62,20 @@ _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], ARGV[1], KEYS[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
+return 1
+"""
+
+# Staff have seen the parent's texts up to a time (never moves back).
+_MARK_SEEN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+if tonumber(redis.call('HGET', KEYS[1], 'seen_at') or '0') < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'seen_at', ARGV[1])
+end
 return 1
 """
 
@@ -86,6 +100,22 @@ class Followup:
     #: What went wrong that staff should know (a result text that did not go out...).
     problems: list[str] = field(default_factory=list)
     updated_at: float = 0.0
+    #: When the screening began (its texts from then on are this follow-up's conversation).
+    started_at: float = 0.0
+    #: Staff have seen the parent's texts after the result up to this time.
+    seen_at: float = 0.0
+    # Read with the record, never stored in it:
+    #: The parent's texts after the result that no staff member has seen.
+    unread: int = 0
+    #: When the parent last texted after the result (0: never).
+    last_parent_text_at: float = 0.0
+    #: The phone is opted out of every text now (STOP).
+    opted_out: bool = False
+
+    @property
+    def answers_parent(self) -> bool:
+        """Tell whether a staff text would answer the parent's own text (no contact lifted)."""
+        return self.last_parent_text_at > 0
 
     def to_hash(self) -> dict[str, str]:
         """Return the record as Redis hash fields."""
@@ -106,6 +136,8 @@ class Followup:
             "result_message_id": self.result_message_id,
             "problems": json.dumps(self.problems),
             "updated_at": repr(self.updated_at or self.created_at),
+            "started_at": repr(self.started_at),
+            "seen_at": repr(self.seen_at),
         }
 
     @classmethod
@@ -128,6 +160,8 @@ class Followup:
             result_message_id=data.get("result_message_id", ""),
             problems=json.loads(data.get("problems", "[]")),
             updated_at=float(data.get("updated_at", data["created_at"])),
+            started_at=float(data.get("started_at", "0")),
+            seen_at=float(data.get("seen_at", "0")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -148,6 +182,8 @@ class Followup:
             "problems": self.problems,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "unread": self.unread,
+            "opted_out": self.opted_out,
         }
 
 
@@ -162,6 +198,7 @@ class FollowupStore:
     def __init__(self, client: Redis) -> None:
         self._r = client
         self._create = client.register_script(_CREATE)
+        self._mark_seen = client.register_script(_MARK_SEEN)
 
     def create(self, screening: Screening, suggestion: Suggestion, now: float) -> bool:
         """Create the follow-up of a screening once; False if it already exists."""
@@ -180,38 +217,84 @@ class FollowupStore:
             created_at=now,
             do_not_contact=answers.get("contact_ok") == "no",
             result_message_id=result_message_id(conversation_id),
+            started_at=screening.started_at,
         )
         fields = [item for pair in followup.to_hash().items() for item in pair]
         created = self._create(
-            keys=[keys.followup(followup.id), keys.FOLLOWUP_QUEUE],
-            args=[queue_score(followup.priority, now), *fields],
+            keys=[keys.followup(followup.id), keys.FOLLOWUP_QUEUE, keys.followups_of(phone)],
+            args=[queue_score(followup.priority, now), repr(now), *fields],
         )
         return bool(created)
 
     def get(self, followup_id: str) -> Followup | None:
         """Return one follow-up, or None."""
         data = cast(dict[str, str], self._r.hgetall(keys.followup(followup_id)))
-        return Followup.from_hash(data) if data else None
+        return self._with_marks([Followup.from_hash(data)])[0] if data else None
 
     def list(self, status: str | None = None) -> list[Followup]:
-        """Return follow-ups in queue order (priority, then oldest first)."""
+        """Return follow-ups in queue order.
+
+        Priority first; within a priority, those with texts staff have not seen, then the
+        oldest first.
+        """
         members = cast(list[str], self._r.zrange(keys.FOLLOWUP_QUEUE, 0, -1))
-        pipe = self._r.pipeline(transaction=False)
-        for key in members:
-            pipe.hgetall(key)
-        records = [Followup.from_hash(d) for d in cast(list[dict[str, str]], pipe.execute()) if d]
-        return [f for f in records if status is None or f.status == status]
+        records = self._read(members)
+        ordered = sorted(
+            records, key=lambda f: (_PRIORITY_RANK[Priority(f.priority)], not f.unread)
+        )
+        return [f for f in ordered if status is None or f.status == status]
 
     def of_phone(self, phone: str) -> tuple[Followup, ...]:
-        """Return every follow-up of a phone, in queue order."""
-        return tuple(followup for followup in self.list() if followup.phone == phone)
+        """Return every follow-up of a phone, oldest first."""
+        ids = cast(list[str], self._r.zrange(keys.followups_of(phone), 0, -1))
+        return tuple(self._read([keys.followup(followup_id) for followup_id in ids]))
+
+    def _read(self, hash_keys: Iterable[str]) -> builtins.list[Followup]:
+        pipe = self._r.pipeline(transaction=False)
+        for key in hash_keys:
+            pipe.hgetall(key)
+        rows = cast(builtins.list[dict[str, str]], pipe.execute())
+        return self._with_marks([Followup.from_hash(d) for d in rows if d])
+
+    def _with_marks(self, records: builtins.list[Followup]) -> builtins.list[Followup]:
+        """Fill in what each record's other keys say: unread texts, last text, opt-out."""
+        pipe = self._r.pipeline(transaction=False)
+        for f in records:
+            inbox = keys.followup_inbox(f.id)
+            pipe.zcount(inbox, f"({f.seen_at!r}", "+inf")
+            pipe.zrevrange(inbox, 0, 0, withscores=True)
+            pipe.exists(keys.opt_out(f.phone))
+        marks = pipe.execute()
+        for i, f in enumerate(records):
+            unread, last, opted_out = marks[3 * i : 3 * i + 3]
+            f.unread = int(unread)
+            f.last_parent_text_at = float(last[0][1]) if last else 0.0
+            f.opted_out = bool(opted_out)
+        return records
+
+    def parent_texts(self, followup_id: str) -> builtins.list[tuple[str, float]]:
+        """Return the MessageSids and times of the parent's texts after the result."""
+        raw = self._r.zrange(keys.followup_inbox(followup_id), 0, -1, withscores=True)
+        return [(str(sid), float(at)) for sid, at in cast(builtins.list[tuple[str, float]], raw)]
+
+    def mark_seen(self, followup_id: str, upto: float) -> None:
+        """Record that staff have seen the parent's texts up to a time."""
+        self._mark_seen(keys=[keys.followup(followup_id)], args=[repr(upto)])
 
     def purge(self, followup_ids: Iterable[str]) -> int:
         """Delete follow-ups and take them off the queue (FollowupWork purges their notes)."""
-        doomed = [keys.followup(followup_id) for followup_id in followup_ids]
-        if not doomed:
+        ids = list(followup_ids)
+        if not ids:
             return 0
+        pipe = self._r.pipeline(transaction=False)
+        for followup_id in ids:
+            pipe.hget(keys.followup(followup_id), "phone")
+        phones = cast(list[str | None], pipe.execute())
+        doomed = [keys.followup(followup_id) for followup_id in ids]
         self._r.zrem(keys.FOLLOWUP_QUEUE, *doomed)
+        for followup_id, phone in zip(ids, phones, strict=True):
+            if phone:
+                self._r.zrem(keys.followups_of(phone), followup_id)
         return int(self._r.delete(*doomed))
 
     def add_problem(self, followup_id: str, problem: str, now: float) -> None:
@@ -361,10 +444,10 @@ class FollowupWork:
 
     def text_refusal(self, followup: Followup) -> str:
         """Say why staff may not text this parent, or return ""."""
-        if followup.do_not_contact:
-            return "The parent said staff may not text or call (do not contact)."
         if self._conversations.is_opted_out(followup.phone):
             return "This number opted out of texts (STOP). They can text START to opt back in."
+        if followup.do_not_contact and not followup.answers_parent:
+            return "The parent said staff may not text or call (do not contact)."
         return ""
 
     def text_parent(self, followup: Followup, body: str, sender: str, now: float) -> str:
@@ -386,7 +469,11 @@ class FollowupWork:
             message_id, followup.phone, body, "staff", followup.id, now, sender=sender
         )
         self.add_text(followup.id, message_id)
-        self.audit(followup.id, sender, "text", counted(segments, "segment"), now)
+        detail = counted(segments, "segment")
+        if followup.do_not_contact:
+            # Allowed only because the family texted us first: the record says so.
+            detail += f", answering the parent's text of {_stamp(followup.last_parent_text_at)}"
+        self.audit(followup.id, sender, "text", detail, now)
         self._send(message_id)
         return message_id
 
@@ -405,6 +492,7 @@ class FollowupWork:
                 keys.followup_notes(followup_id),
                 keys.followup_audit(followup_id),
                 keys.followup_texts(followup_id),
+                keys.followup_inbox(followup_id),
                 *(keys.followup_visit(followup_id, email) for email in emails),
             )
         ]
@@ -414,6 +502,10 @@ class FollowupWork:
 def counted(n: int, noun: str) -> str:
     """Return "1 segment", "3 segments": a count and its noun."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _stamp(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
 
 def result_message_id(conversation_id: str) -> str:

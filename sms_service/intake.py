@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+from .alerts import AlertKind
 from .engine.model import AnswerValue
 from .evaluator import (
     ANSWERS_INCOMPLETE,
@@ -41,6 +42,10 @@ def take_in(services: Services, conversation_id: str, send: Callable[[str], None
     suggestion = _suggestion(services, conversation_id, screening.answers)
     # The follow-up first: whatever happens to the text, staff see the family.
     services.followups.create(screening, suggestion, now)
+    if suggestion.priority is Priority.URGENT:
+        # Also on a re-run (the follow-up existed): a crash may have come before the alert.
+        # The alert is deduplicated per event, and notify never raises.
+        services.alerts.notify(AlertKind.URGENT_FOLLOWUP, conversation_id, "created")
     answers_ok = suggestion.reasons != (ANSWERS_INCOMPLETE,)
     if answers_ok and services.flow.results is not None:
         message_id = result_message_id(conversation_id)

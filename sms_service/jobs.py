@@ -1,7 +1,8 @@
 """RQ jobs: thin module-level entry points that take ids, re-read state and are safe to run twice.
 
 Each job gets the app's services and calls one function that does the work (`intake.take_in`,
-`outbound.sending.send_once`); this module keeps the queue name, job ids, retries and the sweep.
+`outbound.sending.send_once`, `alerts.Alerts.deliver`); this module keeps the queue name, job
+ids, retries and the sweep.
 No job argument or description holds a phone number or a message body.
 """
 
@@ -11,6 +12,7 @@ import logging
 import time
 from datetime import timedelta
 
+from redis.client import Pipeline
 from rq import Queue, Retry
 
 from .intake import take_in
@@ -25,6 +27,8 @@ FAILURE_TTL_SECONDS = 30 * 86400
 EVALUATE_RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
 # Sends back off from a busy or failing provider for about an hour in all.
 SEND_RETRY = Retry(max=8, interval=[5, 15, 30, 60, 120, 300, 900, 1800])
+# An SMTP server that is down delays an alert email; it is tried for about an hour in all.
+ALERT_RETRY = Retry(max=8, interval=[10, 30, 60, 120, 300, 600, 900, 1800])
 #: A send may wait its turn under OUTBOUND_MPS for a while: give it room.
 SEND_TIMEOUT_SECONDS = 900
 SWEEP_JOB_ID = "sweep-pending-evaluations"
@@ -41,6 +45,11 @@ def evaluation_job_id(conversation_id: str) -> str:
 def send_job_id(message_id: str) -> str:
     """Return the one job id a text's send may have."""
     return f"send-{message_id}"
+
+
+def alert_job_id(event_id: str) -> str:
+    """Return the one job id an alert event's email may have."""
+    return f"alert-{event_id}"
 
 
 def enqueue_evaluation(queue: Queue, conversation_id: str) -> None:
@@ -68,6 +77,19 @@ def enqueue_send(queue: Queue, message_id: str) -> None:
     )
 
 
+def enqueue_alert(queue: Queue, event_id: str, pipeline: Pipeline | None = None) -> None:
+    """Queue the email of a recorded alert event (in the caller's transaction, if given)."""
+    queue.enqueue_call(
+        send_alert,
+        args=(event_id,),
+        job_id=alert_job_id(event_id),
+        retry=ALERT_RETRY,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        description="send_alert",
+        pipeline=pipeline,
+    )
+
+
 def evaluate_screening(conversation_id: str) -> str:
     """Evaluate a completed screening, create its follow-up and queue its result text."""
     services = get_services()
@@ -77,6 +99,11 @@ def evaluate_screening(conversation_id: str) -> str:
 def send_text(message_id: str) -> str:
     """Send one recorded text once, whatever happens to the workers or the provider."""
     return send_once(get_services(), message_id)
+
+
+def send_alert(event_id: str) -> str:
+    """Email the office about one alert event once; raise to be retried later."""
+    return get_services().alerts.deliver(event_id)
 
 
 def schedule_sweep(queue: Queue) -> None:

@@ -79,9 +79,9 @@ def status_parked(provider_sid: str) -> str:
     return f"{PREFIX}status-parked:{provider_sid}"
 
 
-def transcript(conversation_id: str) -> str:
-    """Return the key of a conversation's texts, in and out, in order."""
-    return f"{PREFIX}transcript:{conversation_id}"
+def thread(phone: str) -> str:
+    """Return the key of every text in and out with one phone, in order, across screenings."""
+    return f"{PREFIX}thread:{phone}"
 
 
 def staff(email: str) -> str:
@@ -108,6 +108,16 @@ def followup_visit(followup_id: str, email: str) -> str:
     return f"{PREFIX}followup:{followup_id}:visit:{email}"
 
 
+def followup_inbox(followup_id: str) -> str:
+    """Return the key of the parent's texts after the result (MessageSid -> time, sorted)."""
+    return f"{PREFIX}followup:{followup_id}:inbox"
+
+
+def followups_of(phone: str) -> str:
+    """Return the key of one phone's follow-ups (id -> creation time, sorted)."""
+    return f"{PREFIX}followups-of:{phone}"
+
+
 def followup_texts(followup_id: str) -> str:
     """Return the key of the ids of texts staff sent from a follow-up."""
     return f"{PREFIX}followup:{followup_id}:texts"
@@ -126,3 +136,13 @@ def login_failures(bucket: str) -> str:
 def staff_sessions(email: str) -> str:
     """Return the key of the set of an account's session tokens."""
     return f"{PREFIX}staff-sessions:{email}"
+
+
+def alert(event_id: str) -> str:
+    """Return the key of one alert event (a hash: kind, follow-up id, times; no phone, no text)."""
+    return f"{PREFIX}alert:{event_id}"
+
+
+def alert_claim(event_id: str) -> str:
+    """Return the key one attempt at an alert email holds while it talks to the SMTP server."""
+    return f"{PREFIX}alert-claim:{event_id}"

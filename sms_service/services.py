@@ -10,6 +10,7 @@ from redis import Redis
 from rq import Queue
 
 from .accounts import StaffStore
+from .alerts import Alerts
 from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
@@ -38,6 +39,8 @@ class Services:
     outbound: OutboundStore
     sender: Sender
     rate_limiter: RateLimiter
+    #: Alert emails to the office (urgent follow-ups, parent replies); inert when off.
+    alerts: Alerts
     #: Keeps an embedded Redis server alive while this app lives.
     embedded_server: Any = field(default=None, repr=False)
 

@@ -16,7 +16,7 @@ from typing import Any, cast
 import redis
 
 from . import keys
-from .engine.model import State
+from .engine.model import State, Status
 from .evaluator import Suggestion
 from .screening import Screening
 
@@ -24,6 +24,8 @@ from .screening import Screening
 INBOUND_TTL_SECONDS = 72 * 3600
 #: How long one text may hold its phone's lock.
 LOCK_MS = 5000
+#: Most texts a phone's thread keeps (the oldest go first).
+THREAD_LIMIT = 2000
 
 _BEGIN = """
 local claim = redis.call('GET', KEYS[1])
@@ -44,7 +46,7 @@ redis.call('SET', KEYS[1], 'pending:' .. ARGV[1], 'EX', ARGV[3])
 return {'ok', redis.call('GET', KEYS[3]) or '', redis.call('EXISTS', KEYS[4])}
 """
 
-_COMMIT = """
+_COMMIT = f"""
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
@@ -59,13 +61,27 @@ if ARGV[8] ~= '' then
   redis.call('SET', KEYS[5], ARGV[8], 'EX', ARGV[9])
   redis.call('ZADD', KEYS[6], ARGV[7], ARGV[10])
 end
-for i = 11, #ARGV do
+for i = 13, #ARGV do
   redis.call('RPUSH', KEYS[7], ARGV[i])
 end
-redis.call('LTRIM', KEYS[7], -500, -1)
+redis.call('LTRIM', KEYS[7], -{THREAD_LIMIT}, -1)
 redis.call('EXPIRE', KEYS[7], ARGV[9])
+local first = 0
+if ARGV[11] ~= '' then
+  -- a text for the office: into the follow-up's inbox, unread until staff open it
+  local seen = redis.call('HGET', KEYS[8], 'seen_at') or '0'
+  if redis.call('ZCOUNT', KEYS[9], '(' .. seen, '+inf') == 0 then
+    first = 1
+  end
+  redis.call('ZADD', KEYS[9], ARGV[7], ARGV[11])
+  redis.call('EXPIRE', KEYS[9], ARGV[9])
+  if redis.call('HGET', KEYS[8], 'status') == 'closed' then
+    redis.call('HSET', KEYS[8], 'status', 'new', 'updated_at', ARGV[7])
+    redis.call('RPUSH', KEYS[10], ARGV[12])
+  end
+end
 redis.call('DEL', KEYS[1])
-return 1
+return 1 + first
 """
 
 _ABORT = """
@@ -79,13 +95,26 @@ return 1
 """
 
 
-#: Longest text kept in a transcript (a parent's 1,600 characters fit).
-MAX_TRANSCRIPT_BODY = 2000
+#: Longest text kept in a thread (a parent's 1,600 characters fit).
+MAX_THREAD_BODY = 2000
+
+#: Who the audit trail names for what a parent's text did to a follow-up.
+PARENT_ACTOR = "parent"
 
 
-def transcript_line(at: float, direction: str, body: str) -> str:
-    """Return one transcript entry as JSON."""
-    return json.dumps({"at": at, "dir": direction, "body": body[:MAX_TRANSCRIPT_BODY]})
+def thread_line(
+    at: float, direction: str, body: str, conversation_id: str, for_office: bool = False
+) -> str:
+    """Return one entry of a phone's thread as JSON (`office`: a text after the result)."""
+    line: dict[str, Any] = {
+        "at": at,
+        "dir": direction,
+        "body": body[:MAX_THREAD_BODY],
+        "conv": conversation_id,
+    }
+    if for_office:
+        line["office"] = True
+    return json.dumps(line)
 
 
 class ClaimStatus(StrEnum):
@@ -103,6 +132,14 @@ class Claim:
     state: State | None = None
     opted_out: bool = False
     replies: tuple[str, ...] = ()
+
+
+class Commit(StrEnum):
+    #: The lock was lost meanwhile: nothing was written.
+    LOST = "lost"
+    SAVED = "saved"
+    #: Saved, and the text is the first on its follow-up that staff have not seen.
+    FIRST_UNSEEN = "first_unseen"
 
 
 class OptChange(StrEnum):
@@ -154,40 +191,58 @@ class ConversationStore:
         now: float,
         screening: Screening | None = None,
         inbound_body: str = "",
-    ) -> bool:
-        """Save the new state, the reply, the transcript and any opt-out change.
+        for_followup: bool = False,
+    ) -> Commit:
+        """Save the new state, the reply, the thread and any opt-out change, in one step.
 
-        Return False, having written nothing, if the lock was lost meanwhile.
+        A text `for_followup` (sent after the result) also goes into the inbox of the
+        follow-up of the screening it came after, and reopens that follow-up if it was closed.
+        Write nothing, and return LOST, if the lock was lost meanwhile.
         """
-        phone = state.phone
-        lines = [transcript_line(now, "in", inbound_body)]
-        lines += [transcript_line(now, "out", text) for text in replies]
-        return bool(
-            self._commit(
-                keys=[
-                    keys.lock(phone),
-                    keys.conversation(phone),
-                    keys.inbound(message_sid),
-                    keys.opt_out(phone),
-                    keys.screening(state.conversation_id),
-                    keys.PENDING_EVALUATIONS,
-                    keys.transcript(state.conversation_id),
-                ],
-                args=[
-                    token,
-                    json.dumps(state.to_json(), separators=(",", ":")),
-                    self.idle_seconds,
-                    json.dumps({"replies": list(replies)}),
-                    INBOUND_TTL_SECONDS,
-                    opt_change.value,
-                    repr(now),
-                    json.dumps(screening.to_json(), separators=(",", ":")) if screening else "",
-                    self.retention_seconds,
-                    state.conversation_id,
-                    *lines,
-                ],
-            )
+        phone, conversation_id = state.phone, state.conversation_id
+        lines = [thread_line(now, "in", inbound_body, conversation_id, for_followup)]
+        lines += [thread_line(now, "out", text, conversation_id) for text in replies]
+        # A finished screening's conversation stays while its answers do: the family's later
+        # texts belong to its follow-up, not to a new screening.
+        finished = state.status is Status.COMPLETED
+        reopened = json.dumps(
+            {
+                "at": now,
+                "actor": PARENT_ACTOR,
+                "action": "reopen",
+                "text": "texted after the follow-up was closed",
+            }
         )
+        result = self._commit(
+            keys=[
+                keys.lock(phone),
+                keys.conversation(phone),
+                keys.inbound(message_sid),
+                keys.opt_out(phone),
+                keys.screening(conversation_id),
+                keys.PENDING_EVALUATIONS,
+                keys.thread(phone),
+                keys.followup(conversation_id),
+                keys.followup_inbox(conversation_id),
+                keys.followup_audit(conversation_id),
+            ],
+            args=[
+                token,
+                json.dumps(state.to_json(), separators=(",", ":")),
+                self.retention_seconds if finished else self.idle_seconds,
+                json.dumps({"replies": list(replies)}),
+                INBOUND_TTL_SECONDS,
+                opt_change.value,
+                repr(now),
+                json.dumps(screening.to_json(), separators=(",", ":")) if screening else "",
+                self.retention_seconds,
+                conversation_id,
+                message_sid if for_followup else "",
+                reopened,
+                *lines,
+            ],
+        )
+        return (Commit.LOST, Commit.SAVED, Commit.FIRST_UNSEEN)[int(cast(int, result))]
 
     def abort(self, phone: str, message_sid: str, token: str) -> None:
         """Release the lock and the MessageSid claim of a text that could not be applied."""
@@ -211,9 +266,13 @@ class ConversationStore:
         raw = cast(str | None, self._r.get(keys.screening(conversation_id)))
         return Screening.from_json(json.loads(raw)) if raw else None
 
-    def transcript(self, conversation_id: str) -> list[dict[str, Any]]:
-        """Return a conversation's texts, oldest first: {at, dir ("in"/"out"), body}."""
-        raw = cast(list[str], self._r.lrange(keys.transcript(conversation_id), 0, -1))
+    def thread(self, phone: str) -> list[dict[str, Any]]:
+        """Return every text in and out with a phone, oldest first.
+
+        Each is {at, dir ("in"/"out"), conv, and body, or message_id for a text sent through
+        the provider (its record holds the body and delivery status)}.
+        """
+        raw = cast(list[str], self._r.lrange(keys.thread(phone), 0, -1))
         return [cast(dict[str, Any], json.loads(line)) for line in raw]
 
     def pending_evaluations(self, completed_by: float | None = None) -> list[str]:
@@ -237,18 +296,14 @@ class ConversationStore:
         return Suggestion.from_json(json.loads(cast(str, self._r.get(key))))
 
     def purge_phone(self, phone: str, conversation_ids: Iterable[str] = ()) -> int:
-        """Delete a phone's conversation and these screenings of it; never its opt-out.
+        """Delete a phone's conversation, thread and these screenings of it; never its opt-out.
 
         The opt-out stays: it is the record that we must not text this number.
         """
         state = self.load(phone)
         ids = [*conversation_ids, *([state.conversation_id] if state is not None else [])]
-        doomed = [keys.conversation(phone), keys.lock(phone)]
+        doomed = [keys.conversation(phone), keys.lock(phone), keys.thread(phone)]
         for conversation_id in dict.fromkeys(ids):
-            doomed += [
-                keys.screening(conversation_id),
-                keys.transcript(conversation_id),
-                keys.suggestion(conversation_id),
-            ]
+            doomed += [keys.screening(conversation_id), keys.suggestion(conversation_id)]
             self.mark_evaluated(conversation_id)
         return int(self._r.delete(*doomed))

@@ -19,13 +19,18 @@ import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from html import unescape
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
 import redis as redis_lib
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
@@ -445,7 +450,7 @@ def section(html: str, css_class: str) -> str:
 def transcript_items(html: str) -> list[tuple[str, str]]:
     """Return (direction, body) of each line of the detail page's conversation."""
     items = re.findall(
-        r'<li class="(in|out)">.*?<span class="body">(.*?)</span>',
+        r'<li class="(in|out)[^"]*">.*?<span class="body">(.*?)</span>',
         section(html, "transcript"),
         re.S,
     )
@@ -595,3 +600,101 @@ def gunicorn_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# --- email: a real SMTP server (aiosmtpd) in the test ------------------------------------
+
+#: Where alert emails go in tests.
+RECIPIENTS = ("intake@office.test", "attorney@office.test")
+BASE_URL = "https://sms.example.org"
+SMTP_USER = "alerts@office.test"
+SMTP_PASSWORD = "p@ss:w/rd"
+
+
+@dataclass
+class Inbox:
+    """An aiosmtpd handler that keeps what arrives (and who logged in)."""
+
+    envelopes: list[Any] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        login, password = auth_data.login.decode(), auth_data.password.decode()
+        self.logins.append((login, password))
+        return AuthResult(success=(login, password) == (SMTP_USER, SMTP_PASSWORD))
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [
+            cast(EmailMessage, message_from_bytes(e.original_content, policy=policy.default))
+            for e in self.envelopes
+        ]
+
+    def bodies(self) -> list[str]:
+        """Return each message's text, with the wire's CRLF line ends read as newlines."""
+        return [str(m.get_content()).replace("\r\n", "\n") for m in self.messages]
+
+    def recipients(self) -> list[str]:
+        return sorted(address for e in self.envelopes for address in e.rcpt_tos)
+
+
+@contextlib.contextmanager
+def smtp_server(port: int, **smtp_parameters: Any) -> Iterator[Inbox]:
+    """Run an SMTP server on 127.0.0.1:port for the block; yield what it receives."""
+    inbox = Inbox()
+    if "authenticator" in smtp_parameters:
+        smtp_parameters["authenticator"] = inbox.authenticate
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **smtp_parameters)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def alert_config(redis_url: str, tmp_path: Path, smtp_url: str, **overrides: str) -> dict[str, str]:
+    """Return dev-mode settings with alert emails on, through smtp_url."""
+    config = make_config(
+        redis_url,
+        tmp_path,
+        SMTP_URL=smtp_url,
+        ALERT_EMAIL=", ".join(RECIPIENTS),
+        PUBLIC_BASE_URL=BASE_URL,
+        OUTBOUND_MPS="100",
+    )
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def inbox(smtp_port: int) -> Iterator[Inbox]:
+    with smtp_server(smtp_port) as received:
+        yield received
+
+
+def assert_nothing_about_the_family(message: EmailMessage, app: Flask, followup_id: str) -> None:
+    """Check an email shows no phone number (in any format), no answers and no reasons."""
+    followup = services_of(app).followups.get(followup_id)
+    assert followup is not None
+    text = message.as_string().lower()
+    national = re.sub(r"\D", "", followup.phone)[-10:]
+    # Any way of writing the number: +1 555 010 0123, (555) 010-0123, 555.010.0123, digits only.
+    assert national not in re.sub(r"[\s()+.\-]", "", text)
+    answers = [str(v) for v in followup.answers.values() if not isinstance(v, list)]
+    answers += [v for v in followup.answers.values() if isinstance(v, list) for v in v]
+    codes = {a for a in answers if len(a) > 3} | set(followup.reasons) | set(followup.flags)
+    assert codes, "the check has codes to look for"
+    for code in codes:
+        assert not re.search(rf"\b{re.escape(code.lower())}\b", text), code

@@ -21,8 +21,11 @@ import redis as redis_lib
 from conftest import (
     STAFF_PASSWORD,
     TEST_AUTH_TOKEN,
+    Inbox,
     Phone,
     add_staff,
+    alert_config,
+    assert_nothing_about_the_family,
     build_app,
     free_port,
     gunicorn_server,
@@ -453,3 +456,100 @@ def test_an_unattended_queue_page_is_logged_out_after_the_idle_time(
 
     # Nobody touches the page: within a refresh after the idle time it should show the login.
     expect(page).to_have_url(re.compile(r"/staff/login"), timeout=30_000)
+
+
+# --- after the result: the parent and the office keep talking ------------------------------
+
+#: Where the walk below leaves its screenshots (var/ is never committed).
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+@pytest.fixture
+def live_alerts(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, smtp_port: int
+) -> Iterator[Live]:
+    """A dev-mode server whose office gets alert emails through the test's SMTP server."""
+    port = free_port()
+    config = alert_config(
+        redis_url,
+        tmp_path,
+        f"smtp://127.0.0.1:{smtp_port}",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    with gunicorn_server(config, tmp_path, port, "--workers", "2") as base:
+        yield Live(base, build_app(config))
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save a full-page screenshot at the desktop and the phone width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height, label in ((1280, 900, "desktop"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_the_parent_answers_staff_and_the_office_sees_it(
+    live_alerts: Live, page: Page, watch: Watch, inbox: Inbox
+) -> None:
+    live = live_alerts
+    add_staff(live.app, STAFF)
+    number = "+15550100301"
+    followup_id = screen(live.app, number)
+    log_in(page, live)
+
+    # Staff text the parent from the follow-up.
+    row(page, followup_id).get_by_role("link").click()
+    page.get_by_label("Text", exact=True).fill("Can we call you today? Reply with a good time")
+    page.get_by_role("button", name="Send text").click()
+    expect(page.locator(".flash").first).to_contain_text("Text queued")
+    run_jobs(live.app)
+
+    # The queue is open when the parent answers: the mark comes without a reload.
+    page.goto(live.url("/staff/"))
+    page.evaluate("window.__sameDocument = 'still here'")
+    parent = Phone(live.app.test_client(), number)
+    [ack] = parent.text("yes 3pm works, call me")
+    assert ack.startswith("Thanks, we got your message.")
+    waiting = row(page, followup_id)
+    expect(waiting.locator(".unread")).to_have_text(
+        "1 new text from the parent", timeout=REFRESH_WAIT_MS
+    )
+    expect(page.locator('[data-count="replied"]')).to_have_text("1")
+    assert page.evaluate("window.__sameDocument") == "still here", "the page reloaded"
+    shoot(page, "queue-parent-replied")
+
+    # Opening it shows the answer, and clears the mark.
+    waiting.get_by_role("link").click()
+    conversation = page.locator("ol.transcript")
+    expect(conversation).to_contain_text("Can we call you today?")
+    expect(conversation.locator("li.in.unseen")).to_contain_text("yes 3pm works, call me")
+    shoot(page, "followup-parent-replied")
+    page.goto(live.url("/staff/"))
+    expect(row(page, followup_id)).to_be_visible()
+    expect(row(page, followup_id).locator(".unread")).to_have_count(0)
+
+    # REINICIAR and STOP stay on the same page, which now says the phone is opted out.
+    parent.text("REINICIAR")
+    parent.text("STOP")
+    page.goto(live.url(f"/staff/f/{followup_id}"))
+    for text in ("REINICIAR", "STOP"):
+        expect(conversation.locator("li.in", has_text=text)).to_have_count(1)
+    expect(page.locator("#opted-out")).to_have_text("Opted out")
+    expect(page.locator("#text-form")).to_have_count(0)
+    shoot(page, "followup-opted-out")
+    page.goto(live.url("/staff/"))
+    expect(row(page, followup_id)).to_contain_text("Opted out")
+
+    # An urgent screening tells the office at once, by one email without the family's data.
+    urgent_number = "+15550100302"
+    urgent_id = screen(live.app, urgent_number, URGENT_SCREENING)
+    replies = [m for m in inbox.messages if m["Subject"] == "Urgent follow-up waiting"]
+    assert len(replies) == 1, [m["Subject"] for m in inbox.messages]
+    assert f"/staff/f/{urgent_id}" in replies[0].get_content()
+    assert_nothing_about_the_family(replies[0], live.app, urgent_id)
+    for message in inbox.messages:
+        assert (
+            number[2:] not in message.as_string() and urgent_number[2:] not in message.as_string()
+        )
+    assert watch.errors == []

@@ -15,12 +15,15 @@ from sms_service.config import (
     Choice,
     ConfigError,
     Directory,
+    EmailAddresses,
     HttpUrl,
     Number,
     Parser,
     Pattern,
     RedisUrl,
     Settings,
+    SmtpServer,
+    SmtpUrl,
     Text,
     load_settings,
 )
@@ -56,6 +59,17 @@ def test_outside_dev_mode_a_missing_setting_stops_startup(
         create_app(config)
 
 
+SMTP_SHAPE = (
+    "smtp://user:password@host:port or smtps://user:password@host:port "
+    "(user and password optional, URL-encoded)"
+)
+#: Alert emails on: every setting is in use, so a bad value earns its own line only.
+ALERTS_ON = {
+    "SMTP_URL": "smtp://alerts%40office.test:s3cret@mail.example.org",
+    "ALERT_EMAIL": "staff@office.test",
+    "PUBLIC_BASE_URL": "https://sms.example.org",
+}
+
 #: One malformed value for every setting that can be malformed, and the line it earns.
 BAD_VALUES = [
     ("TWILIO_ACCOUNT_SID", "not-a-sid", "must look like AC followed by 32 hex digits"),
@@ -83,15 +97,35 @@ BAD_VALUES = [
     ("STAFF_IDLE_MINUTES", "soon", "must be a number, got 'soon'"),
     ("FLOWS_DIR", "/nonexistent/flows", "'/nonexistent/flows' is not a directory"),
     ("LOG_LEVEL", "LOUD", "must be DEBUG, INFO, WARNING or ERROR"),
+    ("SMTP_URL", "http://alerts:s3cret@mail.example.org", f"must look like {SMTP_SHAPE}"),
+    ("SMTP_URL", "smtp://alerts:s3cret@:25", f"must look like {SMTP_SHAPE}"),
+    ("SMTP_URL", "smtp://alerts:s3cret@mail.example.org/x", f"must look like {SMTP_SHAPE}"),
+    ("SMTP_URL", "smtp://alerts:s3cret@mail.example.org:99999", "must have a port from 1 to 65535"),
+    ("SMTP_URL", "smtp://alerts:s3cret@mail.example.org:tls", "must have a port from 1 to 65535"),
+    (
+        "SMTP_URL",
+        "smtp://alerts:s3c#ret@mail.example.org",
+        "must have no query or fragment (URL-encode # and ?)",
+    ),
+    (
+        "SMTP_URL",
+        "smtp://alerts@mail.example.org",
+        "must give both a user and a password, or neither",
+    ),
+    ("ALERT_EMAIL", "staff@office.test, front-desk", "has a malformed email address: 'front-desk'"),
+    ("ALERT_EMAIL", "staff@office", "has a malformed email address: 'staff@office'"),
+    ("ALERT_FROM", "alerts@", "has a malformed email address: 'alerts@'"),
+    ("ALERT_FROM", "a@office.test b@office.test", "must be one email address"),
 ]
 
 
 @pytest.mark.parametrize(("name", "value", "line"), BAD_VALUES)
 def test_a_malformed_setting_is_named(tmp_path: Path, name: str, value: str, line: str) -> None:
-    config = signed_config("redis://127.0.0.1:1/0", tmp_path, **{name: value})
+    config = signed_config("redis://127.0.0.1:1/0", tmp_path, **{**ALERTS_ON, name: value})
     with pytest.raises(ConfigError) as raised:
         load_settings(config)
     assert str(raised.value) == f"invalid settings:\n  {name} {line}"
+    assert "s3cret" not in str(raised.value), "an SMTP password is never shown"
 
 
 def test_every_setting_that_can_be_malformed_has_a_bad_value() -> None:
@@ -113,6 +147,9 @@ def test_every_setting_that_can_be_malformed_has_a_bad_value() -> None:
         (Choice(("LOW", "HIGH")), "high", "HIGH"),
         (Directory(), "relative/dir/", Path("relative/dir")),
         (Directory(must_exist=True), str(ROOT), ROOT),
+        (SmtpUrl(), "smtp://mail.example.org", SmtpServer("starttls", "mail.example.org", 587)),
+        (EmailAddresses(), "a@x.org", ("a@x.org",)),
+        (EmailAddresses(single=True), "a@x.org", "a@x.org"),
     ],
 )
 def test_each_kind_of_setting_reads_its_value(parser: Parser, raw: str, value: object) -> None:
@@ -263,3 +300,106 @@ def test_a_bad_flow_stops_the_boot(tmp_path: Path, redis_url: str) -> None:
 
     with pytest.raises(FlowError, match="does not match"):
         create_app(make_config(redis_url, tmp_path, FLOWS_DIR=str(flows)))
+
+
+def test_alert_emails_are_off_unless_configured() -> None:
+    settings = load_settings({})
+    assert settings.smtp_server is None
+    assert settings.alert_emails is None
+    assert settings.alert_sender is None
+
+
+@pytest.mark.parametrize(
+    ("given", "line"),
+    [
+        (
+            {"SMTP_URL": "smtp://mail.example.org"},
+            "ALERT_EMAIL is required when SMTP_URL is set (who gets alert emails)",
+        ),
+        (
+            {"ALERT_EMAIL": "staff@office.test", "PUBLIC_BASE_URL": "https://sms.example.org"},
+            "SMTP_URL is required when ALERT_EMAIL is set (the server that sends them)",
+        ),
+        (
+            {"SMTP_URL": "smtp://mail.example.org", "ALERT_EMAIL": "staff@office.test"},
+            "PUBLIC_BASE_URL is required when ALERT_EMAIL is set (alert emails link to it)",
+        ),
+    ],
+)
+def test_alert_settings_go_together(
+    tmp_path: Path, redis_url: str, given: dict[str, str], line: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        create_app(make_config(redis_url, tmp_path, **given))
+    assert str(raised.value) == f"invalid settings:\n  {line}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://alerts:hunter2-pass@mail.example.org",
+        "smtp://alerts:hunter2-pass@mail.example.org:0",
+        "smtp://alerts:hunter2-pass@mail.example.org:65536",
+        "smtp://alerts:hunter2-pass@mail.example.org:x25",
+        "smtp://alerts:hunter2-pass@:587",
+        "smtp://alerts:hunter2-pass@mail.example.org/inbox",
+        "smtp://alerts:hunter2-pass@mail.example.org?tls=1",
+        "smtp://alerts:hunter2#pass@mail.example.org",
+        "smtp://alerts:hunter2/pass@mail.example.org",
+        "smtps://:hunter2-pass@mail.example.org",
+    ],
+)
+def test_a_malformed_smtp_url_never_shows_its_password(tmp_path: Path, url: str) -> None:
+    config = signed_config("redis://127.0.0.1:1/0", tmp_path, **{**ALERTS_ON, "SMTP_URL": url})
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert "SMTP_URL" in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [
+        ("smtp://mail.example.org", SmtpServer("starttls", "mail.example.org", 587)),
+        ("SMTP://Mail.Example.org:25/", SmtpServer("starttls", "mail.example.org", 25)),
+        ("smtps://mail.example.org", SmtpServer("tls", "mail.example.org", 465)),
+        ("smtp://[::1]:2525", SmtpServer("starttls", "::1", 2525)),
+        (
+            "smtps://alerts%40office.test:p%40ss%3Aw%2Frd@mail.example.org:4650",
+            SmtpServer("tls", "mail.example.org", 4650, "alerts@office.test", "p@ss:w/rd"),
+        ),
+    ],
+)
+def test_an_smtp_url_is_read(url: str, server: SmtpServer) -> None:
+    assert SmtpUrl().parse("SMTP_URL", url) == server
+
+
+def test_settings_never_show_the_smtp_password(tmp_path: Path) -> None:
+    settings = load_settings(make_config("redis://127.0.0.1:1/0", tmp_path, **ALERTS_ON))
+    assert settings.smtp_server is not None
+    assert settings.smtp_server.password == "s3cret"
+    assert "s3cret" not in repr(settings)
+
+
+def test_alert_addresses_are_split_on_commas_and_spaces() -> None:
+    parsed = EmailAddresses().parse("ALERT_EMAIL", " a@x.org,b@x.org  c.d+e@y.x.org ,, a@x.org ")
+    assert parsed == ("a@x.org", "b@x.org", "c.d+e@y.x.org")
+
+
+@pytest.mark.parametrize(
+    ("given", "sender"),
+    [
+        ({"ALERT_FROM": "alerts@office.test"}, "alerts@office.test"),
+        ({"SMTP_URL": "smtp://robot%40office.test:pw@mail.example.org"}, "robot@office.test"),
+        ({"SMTP_URL": "smtp://robot:pw@mail.example.org"}, "staff@office.test"),
+        ({}, "staff@office.test"),
+    ],
+)
+def test_alerts_come_from_alert_from_the_smtp_user_or_the_first_recipient(
+    tmp_path: Path, given: dict[str, str], sender: str
+) -> None:
+    config = make_config(
+        "redis://127.0.0.1:1/0", tmp_path, **{**ALERTS_ON, "SMTP_URL": "smtp://mail.example.org"}
+    )
+    config.update(ALERT_EMAIL="staff@office.test other@office.test", **given)
+    assert load_settings(config).alert_sender == sender

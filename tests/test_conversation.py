@@ -193,7 +193,7 @@ def test_the_transcript_keeps_both_sides_in_order(harness: Harness) -> None:
     harness.text("she's nine")
     state = harness.store.load(NUMBER)
     assert state is not None
-    lines = harness.store.transcript(state.conversation_id)
+    lines = harness.store.thread(NUMBER)
     assert [(line["dir"], line["body"][:12]) for line in lines] == [
         ("in", "Hi"),
         ("out", "Test Law Off"),

@@ -100,9 +100,9 @@ def test_purge_leaves_nothing_that_names_the_family_but_its_opt_out(
     assert services.followup_work.record_view(first, "staff@office.test", time.time())
     enqueue_send(services.queue, staff_text)
     run_jobs(provider_app)
-    # Then the parent started over (a second conversation id), and opted out.
+    # Then the parent texted the office, started over (a second conversation id), opted out.
     phone = Phone(provider_app.test_client(), FAMILY, sign_with=TEST_AUTH_TOKEN)
-    for body in ["RESTART", "1", "9", "STOP"]:
+    for body in ["please call me after 5", "RESTART", "1", "9", "STOP"]:
         phone.text(body)
     second = services.store.load(FAMILY)
     assert second is not None

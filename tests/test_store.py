@@ -8,14 +8,16 @@ import pytest
 import redis as redis_lib
 
 from sms_service import keys
-from sms_service.engine import State
+from sms_service.engine import State, Status
 from sms_service.evaluator import Outcome, Priority, Suggestion
 from sms_service.screening import Screening
 from sms_service.store import (
     INBOUND_TTL_SECONDS,
     LOCK_MS,
-    MAX_TRANSCRIPT_BODY,
+    MAX_THREAD_BODY,
+    THREAD_LIMIT,
     ClaimStatus,
+    Commit,
     ConversationStore,
     OptChange,
 )
@@ -62,13 +64,24 @@ def _apply(
     now: float = NOW,
     screening: Screening | None = None,
     body: str = "hi",
-) -> None:
+    for_followup: bool = False,
+) -> Commit:
     """Claim a text and commit it, as the conversation service does."""
     claim = store.begin(state.phone, sid, "token-" + sid)
     assert claim.status is ClaimStatus.OK
-    assert store.commit(
-        "token-" + sid, sid, state, replies, opt_change, now, screening, inbound_body=body
+    saved = store.commit(
+        "token-" + sid,
+        sid,
+        state,
+        replies,
+        opt_change,
+        now,
+        screening,
+        inbound_body=body,
+        for_followup=for_followup,
     )
+    assert saved is not Commit.LOST
+    return saved
 
 
 # --- begin / commit / abort ----------------------------------------------------------------
@@ -120,11 +133,11 @@ def test_a_commit_that_lost_its_lock_writes_nothing(
     saved = store.commit(
         "t1", "SM1", _state(), ("late",), OptChange.OUT, NOW, _screening(), inbound_body="x"
     )
-    assert not saved
+    assert saved is Commit.LOST
     assert store.load(PHONE) is None
     assert not store.is_opted_out(PHONE)
     assert store.screening("c1") is None
-    assert store.transcript("c1") == []
+    assert store.thread(PHONE) == []
     assert store.pending_evaluations() == []
     assert redis.get(keys.lock(PHONE)) == "t2", "the other text's lock is untouched"
 
@@ -166,16 +179,20 @@ def test_every_commit_reapplies_every_expiry(
     store: ConversationStore, redis: redis_lib.Redis
 ) -> None:
     _apply(store, _state(), "SM1", screening=_screening())
-    for key in (keys.conversation(PHONE), keys.transcript("c1"), keys.screening("c1")):
+    for key in (keys.conversation(PHONE), keys.thread(PHONE), keys.screening("c1")):
         redis.expire(key, 100)
     _apply(store, _state(), "SM2", screening=_screening())
     assert IDLE - 60 < redis.ttl(keys.conversation(PHONE)) <= IDLE
-    assert RETENTION - 60 < redis.ttl(keys.transcript("c1")) <= RETENTION
+    assert RETENTION - 60 < redis.ttl(keys.thread(PHONE)) <= RETENTION
     assert RETENTION - 60 < redis.ttl(keys.screening("c1")) <= RETENTION
     for sid in ("SM1", "SM2"):
         assert INBOUND_TTL_SECONDS - 60 < redis.ttl(keys.inbound(sid)) <= INBOUND_TTL_SECONDS
     _apply(store, _state(), "SM3")
-    assert RETENTION - 60 < redis.ttl(keys.transcript("c1")) <= RETENTION, "no screening: still"
+    assert RETENTION - 60 < redis.ttl(keys.thread(PHONE)) <= RETENTION, "no screening: still"
+    _apply(store, _state(status=Status.COMPLETED), "SM4")
+    assert RETENTION - 60 < redis.ttl(keys.conversation(PHONE)) <= RETENTION, (
+        "a finished screening's conversation lives as long as its answers"
+    )
 
 
 def test_an_opt_out_never_expires_and_start_lifts_it(
@@ -262,31 +279,50 @@ def test_the_first_suggestion_kept_is_the_one_every_run_gets(store: Conversation
     assert store.suggestion("c1") == first
 
 
-def test_the_transcript_keeps_texts_in_order(store: ConversationStore) -> None:
+def test_the_thread_keeps_texts_in_order_across_conversations(store: ConversationStore) -> None:
     _apply(store, _state(), "SM1", replies=("welcome", "question 1"), now=NOW, body="Hi")
     _apply(store, _state(), "SM2", replies=("question 2",), now=NOW + 5, body="9")
-    _apply(store, _state(), "SM3", replies=(), now=NOW + 9, body="x" * (MAX_TRANSCRIPT_BODY + 5))
-    lines = store.transcript("c1")
-    assert [(line["dir"], line["body"]) for line in lines] == [
-        ("in", "Hi"),
-        ("out", "welcome"),
-        ("out", "question 1"),
-        ("in", "9"),
-        ("out", "question 2"),
-        ("in", "x" * MAX_TRANSCRIPT_BODY),
+    _apply(store, _state("c2"), "SM3", replies=(), now=NOW + 9, body="x" * (MAX_THREAD_BODY + 5))
+    lines = store.thread(PHONE)
+    assert [(line["dir"], line["body"], line["conv"]) for line in lines] == [
+        ("in", "Hi", "c1"),
+        ("out", "welcome", "c1"),
+        ("out", "question 1", "c1"),
+        ("in", "9", "c1"),
+        ("out", "question 2", "c1"),
+        ("in", "x" * MAX_THREAD_BODY, "c2"),
     ]
     assert [line["at"] for line in lines] == [NOW] * 3 + [NOW + 5] * 2 + [NOW + 9]
+    assert store.thread(OTHER) == []
 
 
-def test_the_transcript_keeps_the_last_500_lines(
+def test_the_thread_keeps_the_newest_texts(store: ConversationStore) -> None:
+    for i in range(THREAD_LIMIT // 2 + 10):
+        _apply(store, _state(), f"SM{i}", replies=(f"reply {i}",), body=f"text {i}")
+    lines = store.thread(PHONE)
+    assert len(lines) == THREAD_LIMIT
+    assert lines[0]["body"] == "text 10"
+    assert lines[-1]["body"] == f"reply {THREAD_LIMIT // 2 + 9}"
+
+
+def test_a_text_after_the_result_goes_to_the_followups_inbox(
     store: ConversationStore, redis: redis_lib.Redis
 ) -> None:
-    for i in range(260):
-        _apply(store, _state(), f"SM{i}", replies=(f"reply {i}",), body=f"text {i}")
-    lines = store.transcript("c1")
-    assert len(lines) == 500
-    assert lines[0]["body"] == "text 10"
-    assert lines[-1]["body"] == "reply 259"
+    done = _state(status=Status.COMPLETED)
+    assert _apply(store, done, "SM1", now=NOW, for_followup=True) is Commit.FIRST_UNSEEN
+    assert _apply(store, done, "SM2", now=NOW + 1, for_followup=True) is Commit.SAVED
+    assert redis.zrange(keys.followup_inbox("c1"), 0, -1, withscores=True) == [
+        ("SM1", NOW),
+        ("SM2", NOW + 1),
+    ]
+    assert [line.get("office", False) for line in store.thread(PHONE)] == [True, False] * 2
+    redis.hset(keys.followup("c1"), mapping={"status": "closed", "seen_at": repr(NOW + 1)})
+    assert _apply(store, done, "SM3", now=NOW + 2, for_followup=True) is Commit.FIRST_UNSEEN
+    assert redis.hget(keys.followup("c1"), "status") == "new", "a closed follow-up reopens"
+    (audit,) = redis.lrange(keys.followup_audit("c1"), 0, -1)
+    assert json.loads(audit)["action"] == "reopen"
+    assert _apply(store, done, "SM4", now=NOW + 3) is Commit.SAVED
+    assert redis.zcard(keys.followup_inbox("c1")) == 3, "an ordinary text is not for the office"
 
 
 # --- purge ---------------------------------------------------------------------------------
@@ -303,14 +339,14 @@ def test_purge_deletes_the_conversation_and_its_screenings_but_not_the_opt_out(
     _apply(store, _state("theirs", OTHER), "SM3", screening=_screening("theirs", OTHER))
     assert store.begin(PHONE, "SM4", "t4").status is ClaimStatus.OK  # a lock held right now
 
-    # conversation, lock, and screening, transcript, suggestion of each conversation
-    assert store.purge_phone(PHONE, ["old"]) == 2 + 3 * 2
+    # conversation, lock, thread, and the screening and suggestion of each conversation
+    assert store.purge_phone(PHONE, ["old"]) == 3 + 2 * 2
     assert store.load(PHONE) is None
     assert not redis.exists(keys.lock(PHONE))
     for conversation_id in ("old", "new"):
         assert store.screening(conversation_id) is None
-        assert store.transcript(conversation_id) == []
         assert store.suggestion(conversation_id) is None
+    assert store.thread(PHONE) == []
     assert store.pending_evaluations() == ["theirs"]
     assert store.is_opted_out(PHONE), "the opt-out is the record that we must not text them"
     assert store.load(OTHER) is not None

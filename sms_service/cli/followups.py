@@ -29,7 +29,7 @@ def followups() -> None:
     help="Only follow-ups with this status.",
 )
 def followups_list(as_json: bool, status: str | None) -> None:
-    """List follow-ups by priority, then time waiting (oldest first)."""
+    """List follow-ups by priority, those with unread texts first, then time waiting."""
     app = build_app()
     with app.app_context():
         records = get_services().followups.list(status)
@@ -40,14 +40,20 @@ def followups_list(as_json: bool, status: str | None) -> None:
         click.echo("no follow-ups" + (f" with status {status}" if status else ""))
         return
     now = time.time()
-    click.echo(f"{'priority':<8} {'outcome':<8} {'status':<9} {'waiting':>8}  {'phone':<16} flags")
+    click.echo(
+        f"{'priority':<8} {'outcome':<8} {'status':<9} {'waiting':>8} {'unread':>6}  "
+        f"{'phone':<16} flags"
+    )
     for f in records:
         waiting = _duration(now - f.created_at)
-        notes = ", ".join(f.flags) + (" [do not contact]" if f.do_not_contact else "")
+        notes = ", ".join(f.flags)
+        notes += " [opted out]" if f.opted_out else ""
+        notes += " [do not contact]" if f.do_not_contact else ""
         if f.problems:
             notes += " [" + "; ".join(f.problems) + "]"
         click.echo(
-            f"{f.priority:<8} {f.outcome:<8} {f.status:<9} {waiting:>8}  {f.phone:<16} {notes}"
+            f"{f.priority:<8} {f.outcome:<8} {f.status:<9} {waiting:>8} {f.unread or '':>6}  "
+            f"{f.phone:<16} {notes.strip()}"
         )
 
 

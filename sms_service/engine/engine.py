@@ -25,6 +25,15 @@ UNSURE_AFTER = 3
 #: Invalid replies in a row after which the re-ask mentions HELP.
 HELP_AFTER = 2
 
+#: After the result, one acknowledgement per this many seconds; the texts in between get none.
+ACK_WINDOW_SECONDS = 24 * 3600
+
+#: Keywords that keep their meaning after the result; any other text is for the office's staff.
+_AFTER_RESULT_KEYWORDS = frozenset(
+    {Keyword.STOP, Keyword.REVOKE, Keyword.START, Keyword.HELP, Keyword.RESTART}
+    | {Keyword.SPANISH, Keyword.ENGLISH}
+)
+
 #: Help words that are Spanish: the reply to them is in Spanish before a language is chosen.
 SPANISH_HELP = frozenset({"ayuda"})
 
@@ -80,12 +89,18 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
     moved = _reconcile(flow, s)
     keyword = classify(text, flow.keywords, s.opted_out)
 
+    after_result = s.status is Status.COMPLETED and keyword not in _AFTER_RESULT_KEYWORDS
     if s.opted_out:
         if keyword is Keyword.START:
             s.opted_out = False
             return _step(s, _resume(flow, s, welcome=True), Event.OPTED_IN)
-        # After an opt-out nothing is sent, whatever the text, until START.
+        # After an opt-out nothing is sent, whatever the text, until START; staff still see
+        # what a family writes after its result.
+        if after_result:
+            return _step(s, (), Event.IGNORED, Event.PARENT_MESSAGE)
         return _step(s, (), Event.IGNORED)
+    if after_result:
+        return _after_result(flow, s, now)
     if keyword is Keyword.STOP:
         # The carrier confirms a STOP itself; we send nothing.
         s.opted_out = True
@@ -111,8 +126,6 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
     if keyword in (Keyword.SPANISH, Keyword.ENGLISH):
         return _switch_language(flow, s, "es" if keyword is Keyword.SPANISH else "en")
 
-    if s.status is Status.COMPLETED:
-        return _step(s, (flow.message("finished", s.language),))
     if s.current == NEW_STEP:
         return _start(flow, s)
     if moved:
@@ -122,6 +135,14 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
     # A yes-word is an answer to a yes/no question; elsewhere a reserved word is never one,
     # and "yes" only counts as START while opted out (handled above).
     return _answer(flow, s, text)
+
+
+def _after_result(flow: Flow, state: State, now: float) -> Step:
+    """Pass a text after the result to the office; acknowledge the first one in a window."""
+    if state.acked_at and now - state.acked_at < ACK_WINDOW_SECONDS:
+        return _step(state, (), Event.PARENT_MESSAGE)
+    state.acked_at = now
+    return _step(state, (flow.message("after_result", state.language),), Event.PARENT_MESSAGE)
 
 
 def _step(state: State, replies: tuple[str, ...], *events: Event) -> Step:
@@ -135,8 +156,6 @@ def _prompt(flow: Flow, state: State) -> str:
 
 
 def _hint(flow: Flow, state: State) -> str:
-    if state.status is Status.COMPLETED or state.current == NEW_STEP:
-        return flow.message("no_hint", state.language)
     question = flow.question(state.current)
     assert question is not None, state.current
     return question.hint[state.language]
@@ -191,8 +210,6 @@ def _restart(flow: Flow, state: State) -> Step:
 
 def _back(flow: Flow, state: State) -> Step:
     lang = state.language
-    if state.status is Status.COMPLETED:
-        return _step(state, (flow.message("finished", lang),))
     if state.current == NEW_STEP:
         return _start(flow, state)
     state.invalid_count = 0

@@ -52,6 +52,8 @@ class Event(StrEnum):
     HELP = "help"
     HINT = "hint"
     IGNORED = "ignored"
+    #: A text after the screening was completed: it is for the office's staff, not the flow.
+    PARENT_MESSAGE = "parent_message"
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,8 @@ class State:
     opted_out: bool = False
     inbound_count: int = 0
     flow_version: str = ""
+    #: When a text after the result was last acknowledged (0: never).
+    acked_at: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -239,6 +243,7 @@ class State:
             "opted_out": self.opted_out,
             "inbound_count": self.inbound_count,
             "flow_version": self.flow_version,
+            "acked_at": self.acked_at,
         }
 
     @classmethod
@@ -258,6 +263,7 @@ class State:
             opted_out=bool(data.get("opted_out", False)),
             inbound_count=int(data.get("inbound_count", 0)),
             flow_version=str(data.get("flow_version", "")),
+            acked_at=float(data.get("acked_at", 0.0)),
         )
 
 

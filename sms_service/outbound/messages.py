@@ -14,6 +14,7 @@ from typing import cast
 from redis import Redis
 
 from .. import keys
+from ..store import THREAD_LIMIT
 from .status import DeliveryStatus
 
 #: How long a status callback is remembered, to drop the provider's repeats of it.
@@ -21,12 +22,16 @@ SEEN_TTL_SECONDS = 7 * 86400
 #: How long a callback waits for its text's provider sid to be recorded.
 PARKED_TTL_SECONDS = 24 * 3600
 
-_CREATE = """
+# The text joins its phone's thread (the family's one conversation) when first recorded.
+_CREATE = f"""
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], -{THREAD_LIMIT}, -1)
+redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 1
 """
 
@@ -108,7 +113,13 @@ class OutboundStore:
             "sender": sender,
         }
         flat = [item for pair in fields.items() for item in pair]
-        return bool(self._create(keys=[keys.outbound(message_id)], args=[self._retention, *flat]))
+        line = json.dumps({"at": now, "dir": "out", "message_id": message_id, "conv": followup_id})
+        return bool(
+            self._create(
+                keys=[keys.outbound(message_id), keys.thread(phone)],
+                args=[self._retention, line, *flat],
+            )
+        )
 
     def get(self, message_id: str) -> OutboundMessage | None:
         """Return one outbound text, or None."""

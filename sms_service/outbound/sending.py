@@ -47,7 +47,7 @@ def send_once(services: Services, message_id: str) -> str:
     if services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
     if message.kind == "staff" and _do_not_contact(services, message.followup_id):
-        # The parent said no contact: a staff text is refused even if it was queued.
+        # The parent said no contact (and has not texted since): refused even if queued.
         services.outbound.advance_status(message_id, DeliveryStatus.SUPPRESSED, time.time())
         return "suppressed"
     token = uuid.uuid4().hex
@@ -76,9 +76,9 @@ def send_once(services: Services, message_id: str) -> str:
 
 
 def _do_not_contact(services: Services, followup_id: str) -> bool:
-    """Tell whether the family said staff may not text them."""
+    """Tell whether the family said staff may not text them, and has not texted us since."""
     followup = services.followups.get(followup_id)
-    return followup is not None and followup.do_not_contact
+    return followup is not None and followup.do_not_contact and not followup.answers_parent
 
 
 def _attempt(services: Services, message_id: str) -> str:

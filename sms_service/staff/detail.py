@@ -15,7 +15,6 @@ from ..followups import (
     Followup,
     FollowupStatus,
     StaffTextError,
-    result_message_id,
 )
 from ..services import Services, get_services
 from .auth import me
@@ -43,12 +42,15 @@ def detail(followup_id: str) -> str:
         if q.key in followup.answers
     ]
     reasons = reason_texts(services.flow, followup.reasons)
-    return render_template(
+    others = [f for f in services.followups.of_phone(followup.phone) if f.id != followup.id]
+    page = render_template(
         "staff/detail.html",
         f=followup,
         answers=answers,
         reasons=reasons,
         timeline=_timeline(services, followup),
+        earlier=[f for f in others if f.created_at < followup.created_at],
+        later=[f for f in others if f.created_at >= followup.created_at],
         notes=services.followup_work.notes(followup.id),
         audit=services.followup_work.audit_trail(followup.id),
         staff=[a for a in services.staff.all() if not a.disabled],
@@ -58,29 +60,42 @@ def detail(followup_id: str) -> str:
         language_name={"en": "English", "es": "Spanish"}.get(followup.language, followup.language),
         **view_context(),
     )
+    # Seen: the texts this page shows, not one that arrived while it was being drawn.
+    if followup.unread:
+        services.followups.mark_seen(followup.id, followup.last_parent_text_at)
+    return page
 
 
 def _timeline(services: Services, followup: Followup) -> list[dict[str, Any]]:
-    """Merge the conversation and the texts workers sent, oldest first."""
-    items: list[dict[str, Any]] = [
-        {"at": line["at"], "dir": line["dir"], "body": line["body"], "who": "", "status": ""}
-        for line in services.store.transcript(followup.conversation_id)
-    ]
-    ids = [result_message_id(followup.conversation_id), *services.followup_work.texts(followup.id)]
-    for message_id in ids:
-        message = services.outbound.get(message_id)
-        if message is None:
+    """Return every text in and out with the family since this screening began, oldest first.
+
+    The thread follows the phone: RESTART, opt-outs and later screenings stay on the page.
+    """
+    thread = services.store.thread(followup.phone)
+    since = followup.started_at or next(
+        (line["at"] for line in thread if line.get("conv") == followup.id), followup.created_at
+    )
+    items: list[dict[str, Any]] = []
+    for line in thread:
+        if line["at"] < since:
             continue
-        items.append(
-            {
-                "at": message.created_at,
-                "dir": "out",
-                "body": message.body,
-                "who": "result text" if message.kind == "result" else f"staff: {message.sender}",
-                "status": message.status,
-            }
-        )
-    return sorted(items, key=lambda item: item["at"])
+        item = {
+            "at": line["at"],
+            "dir": line["dir"],
+            "body": line.get("body", ""),
+            "who": "",
+            "status": "",
+            "unseen": line.get("office", False) and line["at"] > followup.seen_at,
+        }
+        if "message_id" in line:
+            message = services.outbound.get(line["message_id"])
+            if message is None:
+                continue
+            item["body"] = message.body
+            item["status"] = message.status
+            item["who"] = "result text" if message.kind == "result" else f"staff: {message.sender}"
+        items.append(item)
+    return items
 
 
 def _back(followup_id: str) -> BaseResponse:

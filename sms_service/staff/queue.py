@@ -28,6 +28,8 @@ class Filters:
     outcome: str
     priority: str
     assignee: str
+    #: Only follow-ups with texts from the parent that no staff member has seen.
+    replied: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
@@ -41,6 +43,7 @@ class Filters:
             assignee=args.get("assignee", "")
             if args.get("assignee") in ("mine", "unassigned")
             else "",
+            replied="1" if args.get("replied") == "1" else "",
         )
 
     def query(self) -> dict[str, str]:
@@ -57,6 +60,8 @@ class Filters:
             return False
         if self.assignee == "mine" and f.assignee != email:
             return False
+        if self.replied and not f.unread:
+            return False
         return not (self.assignee == "unassigned" and f.assignee)
 
 
@@ -67,6 +72,7 @@ def _queue(services: Services, filters: Filters) -> tuple[list[Followup], dict[s
         counts[f.status] = counts.get(f.status, 0) + 1
     counts["open"] = sum(v for k, v in counts.items() if k != FollowupStatus.CLOSED.value)
     counts["all"] = len(everything)
+    counts["replied"] = sum(1 for f in everything if f.unread)
     return [f for f in everything if filters.keep(f, me().email)], counts
 
 

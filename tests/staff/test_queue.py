@@ -30,7 +30,7 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def row_ids(html: str) -> list[str]:
-    return re.findall(r'<tr class="priority-[a-z]+" data-id="([^"]+)"', html)
+    return re.findall(r'<tr class="priority-[a-z]+(?: has-unread)?" data-id="([^"]+)"', html)
 
 
 def counts_in_rows(html: str) -> dict[str, int]:
@@ -134,7 +134,10 @@ def test_the_queue_counts_each_status(
     expected = {"open": 4, "new": 2, "contacted": 1, "scheduled": 1, "closed": 1, "all": 5}
     assert counts_in_tabs(html_of(staff_client, "/staff/")) == expected
     # The counts are of the whole queue, whatever the filter shows.
-    assert counts_in_rows(html_of(staff_client, "/staff/rows?priority=normal")) == expected
+    assert counts_in_rows(html_of(staff_client, "/staff/rows?priority=normal")) == {
+        **expected,
+        "replied": 0,
+    }
 
 
 def test_the_queue_counts_move_with_status_changes(

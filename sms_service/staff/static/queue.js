@@ -22,8 +22,9 @@
         var counts = template.content.getElementById("counts");
         if (counts) {
           counts.content.querySelectorAll("[data-count]").forEach(function (span) {
-            var tab = document.querySelector(".tabs [data-count='" + span.getAttribute("data-count") + "']");
-            if (tab) { tab.textContent = span.textContent; }
+            // The status tabs and the "Parent replied" filter show the whole queue's counts.
+            document.querySelectorAll("[data-count='" + span.getAttribute("data-count") + "']")
+              .forEach(function (shown) { shown.textContent = span.textContent; });
           });
         }
         body.innerHTML = html;

@@ -1,9 +1,14 @@
 // Count the SMS segments of a staff text as it is typed (GSM-7: 160/153, else UCS-2: 70/67).
 (function () {
   "use strict";
-  // Open the conversation at its latest texts.
+  // Open the conversation at the parent's first text staff have not seen, else at the latest.
   var transcript = document.querySelector("ol.transcript");
-  if (transcript) { transcript.scrollTop = transcript.scrollHeight; }
+  if (transcript) {
+    var unseen = transcript.querySelector("li.unseen");
+    transcript.scrollTop = unseen
+      ? unseen.getBoundingClientRect().top - transcript.getBoundingClientRect().top - 8
+      : transcript.scrollHeight;
+  }
   var box = document.getElementById("text-body");
   var out = document.getElementById("segments");
   if (!box || !out) { return; }
