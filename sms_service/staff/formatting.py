@@ -11,6 +11,7 @@ from ..engine import Flow
 from ..evaluator import FLAG_LABELS, OUTCOME_LABELS, Outcome
 from ..followups import Entry
 from ..logs import mask_phone
+from ..store import PARENT_ACTOR
 
 
 def view_context() -> dict[str, Any]:
@@ -59,7 +60,8 @@ def phone_uri(phone: str) -> str:
 def audit_sentence(entry: Entry) -> str:
     """Return an audit entry as a sentence with its actor: "x@y changed the status from..."."""
     phrase = _audit_phrase(entry.action, entry.text)
-    return f"{entry.actor} {phrase}" if entry.actor else phrase[:1].upper() + phrase[1:]
+    actor = "The parent" if entry.actor == PARENT_ACTOR else entry.actor
+    return f"{actor} {phrase}" if actor else phrase[:1].upper() + phrase[1:]
 
 
 # Entries written before counts were pluralised say "2 segment(s)".
@@ -81,6 +83,8 @@ def _audit_phrase(action: str, text: str) -> str:
         return f"texted the parent ({text})"
     if action == "export":
         return "exported the queue to CSV"
+    if action == "reopen":
+        return f"{text}, so it is open again as new"
     # An action this function does not know yet: its text is written to be read as it is.
     return text or action
 

@@ -31,6 +31,22 @@ def test_each_audit_entry_reads_as_a_sentence(action: str, text: str, sentence: 
     assert audit_sentence(Entry(0.0, WHO, action, text)) == sentence
 
 
+def test_a_reopening_by_the_parents_text_says_why() -> None:
+    entry = Entry(0.0, "parent", "reopen", "texted after the follow-up was closed")
+    assert audit_sentence(entry) == (
+        "The parent texted after the follow-up was closed, so it is open again as new"
+    )
+
+
+def test_a_reply_to_a_no_contact_family_says_what_it_answers() -> None:
+    entry = Entry(
+        0.0, WHO, "text", "1 segment, answering the parent's text of 2026-01-02 15:04 UTC"
+    )
+    assert audit_sentence(entry) == (
+        f"{WHO} texted the parent (1 segment, answering the parent's text of 2026-01-02 15:04 UTC)"
+    )
+
+
 def test_an_entry_without_an_actor_starts_with_a_capital() -> None:
     entry = Entry(0.0, "", "something-new", "reopened: the parent texted")
     assert audit_sentence(entry) == "Reopened: the parent texted"
