@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, add_staff, screen, services_of
+from conftest import ROOT, Phone, add_staff, screen, services_of
 from playwright.sync_api import Browser, Page, expect
 
 # The module's server and browser are test_browser's fixtures (one of each for this module).
@@ -39,6 +39,7 @@ PHONE = {"width": 390, "height": 844}
 THUMB = 44
 ADMIN = "admin@office.test"
 NUMBER = "+15550100301"
+OPTED_OUT = "+15550100302"
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,10 @@ def seed(server: Live) -> str:
     add_staff(server.app, STAFF)
     add_staff(server.app, ADMIN, admin=True)
     followup_id = screen(server.app, NUMBER, URGENT_SCREENING)
-    screen(server.app, "+15550100302")
+    screen(server.app, OPTED_OUT)
+    # The marks the queue and the detail page add: a parent's unread reply, an opt-out.
+    Phone(server.app.test_client(), NUMBER).text("yes 3pm works, call me")
+    Phone(server.app.test_client(), OPTED_OUT).text("STOP")
     work = services_of(server.app).followup_work
     followup = services_of(server.app).followups.get(followup_id)
     assert followup is not None
@@ -173,12 +177,15 @@ def test_every_staff_page_passes_axe_and_fits(
     # The queue, and its empty state.
     log_in(page, live, ADMIN)
     expect(page.locator("#queue-rows tr")).to_have_count(2)
+    expect(page.locator("#queue-rows .unread")).to_have_count(1)
+    expect(page.locator("#queue-rows .flag.optout")).to_have_count(1)
     check(
         "queue",
         {
             "queue row link": "#queue-rows a",
             "filter button": "form.filters button",
             "status tab": ".tabs a",
+            "parent replied filter": "form.filters label.check",
         },
     )
     page.goto(live.url("/staff/?status=scheduled"))
@@ -188,6 +195,7 @@ def test_every_staff_page_passes_axe_and_fits(
     # The follow-up: the scrollable conversation, notes, history, and a flash after an action.
     page.goto(live.url(f"/staff/f/{followup_id}"))
     expect(page.locator("ol.transcript")).to_be_visible()
+    expect(page.locator("ol.transcript li.unseen")).to_have_count(1)
     scrolls = page.evaluate(
         "(() => { const t = document.querySelector('ol.transcript');"
         " return t.scrollHeight > t.clientHeight; })()"
