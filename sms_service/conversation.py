@@ -12,12 +12,29 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .engine import Event, Flow, State, Status, advance, completed_answers, new_state
+from .engine import (
+    Event,
+    Flow,
+    Keyword,
+    State,
+    Status,
+    advance,
+    completed_answers,
+    new_state,
+)
 from .logs import mask_phone
 from .screening import Screening
 from .store import ClaimStatus, Commit, ConversationStore, OptChange
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo or file a text carried: what the provider says of it (never fetched)."""
+
+    content_type: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -28,7 +45,13 @@ class InboundMessage:
     phone: str
     to: str
     body: str
-    num_media: int = 0
+    media: tuple[Media, ...] = ()
+    #: What the provider already made of it (Twilio's OptOutType: STOP, START or HELP).
+    opt_out_type: str = ""
+
+
+#: Twilio's OptOutType values, as the engine's keywords.
+_CARRIER_KEYWORDS = {"STOP": Keyword.STOP, "START": Keyword.START, "HELP": Keyword.HELP}
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,14 @@ class ConversationService:
         state.opted_out = opted_out
         was_completed = state.status is Status.COMPLETED
         try:
-            step = advance(self.flow, state, message.body, now)
+            step = advance(
+                self.flow,
+                state,
+                message.body,
+                now,
+                carrier=_CARRIER_KEYWORDS.get(message.opt_out_type.upper()),
+                media=len(message.media),
+            )
         except Exception:
             self.store.abort(message.phone, message.message_sid, token)
             raise
@@ -123,6 +153,7 @@ class ConversationService:
             screening=self._screening(new, now) if completed else None,
             inbound_body=message.body,
             for_followup=for_followup,
+            inbound_media=[{"type": m.content_type, "url": m.url} for m in message.media],
         )
         if saved is Commit.LOST:
             return None

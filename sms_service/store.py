@@ -8,7 +8,7 @@ another, and refuses to write if the lock was lost meanwhile.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
@@ -97,13 +97,20 @@ return 1
 
 #: Longest text kept in a thread (a parent's 1,600 characters fit).
 MAX_THREAD_BODY = 2000
+#: Most photos or files one text may carry (Twilio's MMS limit).
+MAX_MEDIA = 10
 
 #: Who the audit trail names for what a parent's text did to a follow-up.
 PARENT_ACTOR = "parent"
 
 
 def thread_line(
-    at: float, direction: str, body: str, conversation_id: str, for_office: bool = False
+    at: float,
+    direction: str,
+    body: str,
+    conversation_id: str,
+    for_office: bool = False,
+    **extra: Any,
 ) -> str:
     """Return one entry of a phone's thread as JSON (`office`: a text after the result)."""
     line: dict[str, Any] = {
@@ -111,6 +118,7 @@ def thread_line(
         "dir": direction,
         "body": body[:MAX_THREAD_BODY],
         "conv": conversation_id,
+        **extra,
     }
     if for_office:
         line["office"] = True
@@ -192,6 +200,7 @@ class ConversationStore:
         screening: Screening | None = None,
         inbound_body: str = "",
         for_followup: bool = False,
+        inbound_media: Sequence[Mapping[str, str]] = (),
     ) -> Commit:
         """Save the new state, the reply, the thread and any opt-out change, in one step.
 
@@ -200,7 +209,12 @@ class ConversationStore:
         Write nothing, and return LOST, if the lock was lost meanwhile.
         """
         phone, conversation_id = state.phone, state.conversation_id
-        lines = [thread_line(now, "in", inbound_body, conversation_id, for_followup)]
+        # A text's photos and files are kept as the provider described them (type and URL,
+        # never fetched), with the MessageSid staff need to open them in the provider's console.
+        media = (
+            {"media": list(inbound_media[:MAX_MEDIA]), "sid": message_sid} if inbound_media else {}
+        )
+        lines = [thread_line(now, "in", inbound_body, conversation_id, for_followup, **media)]
         lines += [thread_line(now, "out", text, conversation_id) for text in replies]
         # A finished screening's conversation stays while its answers do: the family's later
         # texts belong to its follow-up, not to a new screening.

@@ -12,10 +12,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from .config import Settings
-from .conversation import InboundMessage, PhoneBusyError
+from .conversation import InboundMessage, Media, PhoneBusyError
 from .logs import mask_phone
 from .outbound.delivery import apply_status
 from .services import get_services
+from .store import MAX_MEDIA
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,9 @@ bp = Blueprint("webhook", __name__)
 MAX_PHONE_LENGTH = 64
 #: Longest MessageSid we accept; Twilio's are 34 characters ("SM" and 32 hex digits).
 MAX_SID_LENGTH = 64
+#: Longest media URL and content type kept (Twilio's URLs are about 150 characters).
+MAX_MEDIA_URL_LENGTH = 1000
+MAX_CONTENT_TYPE_LENGTH = 100
 
 
 @bp.post("/sms")
@@ -89,17 +93,30 @@ def parse_inbound(form: MultiDict[str, str]) -> InboundMessage:
         abort(400, description=f"missing form field(s): {', '.join(missing)}")
     if len(phone) > MAX_PHONE_LENGTH or len(sid) > MAX_SID_LENGTH:
         abort(400, description="From or MessageSid is too long")
-    try:
-        num_media = int(form.get("NumMedia", "0") or 0)
-    except ValueError:
-        num_media = 0
     return InboundMessage(
         message_sid=sid,
         phone=phone,
         to=form.get("To", ""),
         body=form.get("Body", ""),
-        num_media=num_media,
+        media=parse_media(form),
+        opt_out_type=form.get("OptOutType", "").strip()[:16],
     )
+
+
+def parse_media(form: MultiDict[str, str]) -> tuple[Media, ...]:
+    """Return the photos and files of an MMS as the provider lists them (MediaUrl0...)."""
+    try:
+        count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    media = []
+    for i in range(max(count, 0)):
+        url = form.get(f"MediaUrl{i}", "").strip()
+        if not url or len(url) > MAX_MEDIA_URL_LENGTH:
+            continue
+        content_type = form.get(f"MediaContentType{i}", "").strip()[:MAX_CONTENT_TYPE_LENGTH]
+        media.append(Media(content_type or "application/octet-stream", url))
+    return tuple(media)
 
 
 def public_url(settings: Settings) -> str:

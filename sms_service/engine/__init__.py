@@ -1,6 +1,7 @@
 """The pure flow engine: flows as data, conversations as JSON-able state, no I/O."""
 
 from .engine import advance, completed_answers, new_state, next_question
+from .keywords import Keyword
 from .loader import FlowError, load_flow, load_flows
 from .model import Event, Flow, Question, State, Status, Step
 
@@ -8,6 +9,7 @@ __all__ = [
     "Event",
     "Flow",
     "FlowError",
+    "Keyword",
     "Question",
     "State",
     "Status",

@@ -81,13 +81,27 @@ def completed_answers(flow: Flow, state: State) -> dict[str, AnswerValue]:
     return {q.key: state.answers[q.key] for q in flow.questions if q.key in state.answers}
 
 
-def advance(flow: Flow, state: State, text: str, now: float) -> Step:
-    """Apply one inbound text to a conversation."""
+def advance(
+    flow: Flow,
+    state: State,
+    text: str,
+    now: float,
+    *,
+    carrier: Keyword | None = None,
+    media: int = 0,
+) -> Step:
+    """Apply one inbound text to a conversation.
+
+    `carrier` is what the provider already made of the text (Twilio's Advanced Opt-Out:
+    STOP, START or HELP, for the office's own keywords too): it wins over the words, and a
+    HELP the provider answered itself gets no second answer. `media` counts the photos or
+    files the text carried (we read only text).
+    """
     s = copy.deepcopy(state)
     s.inbound_count += 1
     s.updated_at = now
     moved = _reconcile(flow, s)
-    keyword = classify(text, flow.keywords, s.opted_out)
+    keyword = carrier or classify(text, flow.keywords, s.opted_out)
 
     after_result = s.status is Status.COMPLETED and keyword not in _AFTER_RESULT_KEYWORDS
     if s.opted_out:
@@ -111,6 +125,8 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
     if keyword is Keyword.START:
         return _step(s, _resume(flow, s, welcome=False))
     if keyword is Keyword.HELP:
+        if carrier is Keyword.HELP:
+            return _step(s, (), Event.HELP)  # the provider sent the office's HELP text
         language = s.language
         if s.current in (NEW_STEP, LANG_STEP) and normalize(text) in SPANISH_HELP:
             language = "es"  # no language chosen yet, but AYUDA says which one to answer in
@@ -128,6 +144,10 @@ def advance(flow: Flow, state: State, text: str, now: float) -> Step:
 
     if s.current == NEW_STEP:
         return _start(flow, s)
+    if media and not text.strip():
+        # A photo of the school's letter: say why it cannot count, and ask again.
+        lead = flow.message("media_not_read", s.language)
+        return _step(s, (f"{lead} {_prompt(flow, s)}",), Event.MEDIA)
     if moved:
         # The flow changed under this conversation: the text answered a question that is
         # gone or changed, so ask the one now due instead of guessing.

@@ -52,6 +52,8 @@ class Event(StrEnum):
     HELP = "help"
     HINT = "hint"
     IGNORED = "ignored"
+    #: A photo or file with no text, during the screening: we cannot read it.
+    MEDIA = "media"
     #: A text after the screening was completed: it is for the office's staff, not the flow.
     PARENT_MESSAGE = "parent_message"
 

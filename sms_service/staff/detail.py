@@ -72,6 +72,7 @@ def _timeline(services: Services, followup: Followup) -> list[dict[str, Any]]:
     The thread follows the phone: RESTART, opt-outs and later screenings stay on the page.
     """
     thread = services.store.thread(followup.phone)
+    account_sid = services.settings.twilio_account_sid or ""
     since = followup.started_at or next(
         (line["at"] for line in thread if line.get("conv") == followup.id), followup.created_at
     )
@@ -86,6 +87,7 @@ def _timeline(services: Services, followup: Followup) -> list[dict[str, Any]]:
             "who": "",
             "status": "",
             "unseen": line.get("office", False) and line["at"] > followup.seen_at,
+            "media": media_note(line.get("media", []), line.get("sid", ""), account_sid),
         }
         if "message_id" in line:
             message = services.outbound.get(line["message_id"])
@@ -164,3 +166,26 @@ def text_parent(followup_id: str) -> BaseResponse:
     else:
         flash("Text queued; its delivery status shows in the conversation.")
     return _back(followup.id)
+
+
+#: Where the provider's console shows one message, its photos and files included.
+CONSOLE_MESSAGE_URL = "https://www.twilio.com/console/sms/logs/{account_sid}/{message_sid}"
+
+
+def media_note(media: list[dict[str, str]], message_sid: str, account_sid: str) -> dict[str, str]:
+    """Say what a text carried besides words, and where staff can open it (never fetched here)."""
+    if not media:
+        return {}
+    photos = sum(1 for m in media if m.get("type", "").startswith("image/"))
+    files = len(media) - photos
+    parts = [
+        f"{n} {word}{'' if n == 1 else 's'}"
+        for n, word in ((photos, "photo"), (files, "file"))
+        if n
+    ]
+    link = (
+        CONSOLE_MESSAGE_URL.format(account_sid=account_sid, message_sid=message_sid)
+        if account_sid and message_sid
+        else ""
+    )
+    return {"what": " and ".join(parts) + " received", "link": link, "sid": message_sid}
