@@ -1,8 +1,9 @@
 """Outbound texts: the provider's REST API through the real twilio client, or a local outbox.
 
 Failures are classified so jobs know what to do: retry (429, 5xx, nothing sent), stop for good
-(21610 opted out; any other 4xx, such as 21211 bad number), or check before any second try (a
-timeout after the request went out: the provider may have accepted it).
+(21610 opted out; any other 4xx, such as 21211 bad number: what each code means is in
+`errors`), or check before any second try (a timeout after the request went out: the provider
+may have accepted it).
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from twilio.rest import Client
 
 from .. import keys
 from ..config import Settings
+from .errors import ERRORS
 from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
-
-#: Twilio: "Attempt to send to unsubscribed recipient".
-ERROR_OPTED_OUT = 21610
 
 
 class SendError(Exception):
@@ -103,11 +102,13 @@ def classify_send_error(exc: Exception) -> SendError:
     status = cast(int | None, getattr(exc, "status", None))
     code = cast(int | None, getattr(exc, "code", None))
     text = f"provider refused the text: HTTP {status}, error {code}"
-    if code == ERROR_OPTED_OUT:
+    # Only the table's own codes: an unknown one is judged by its HTTP status alone.
+    known = ERRORS.get(str(code)) if code is not None else None
+    if known is not None and known.opts_out:
         return RecipientOptedOutError(text, status, code)
     if status == 429 or (status is not None and status >= 500):
         return RetryableSendError(text, status, code)
-    if status is not None and 400 <= status < 500:
+    if (status is not None and 400 <= status < 500) or (known is not None and not known.retryable):
         return PermanentSendError(text, status, code)
     return AmbiguousSendError(f"unexpected provider failure: {type(exc).__name__}", status, code)
 

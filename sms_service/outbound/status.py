@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from .errors import DeliveryError, describe
 
 
 class DeliveryStatus(StrEnum):
@@ -60,3 +64,105 @@ _RANK = {
 NEVER_SENT = frozenset({DeliveryStatus.SUPPRESSED, DeliveryStatus.BLOCKED, DeliveryStatus.REJECTED})
 #: The provider's word that a text did not arrive: staff must hear of it.
 NOT_DELIVERED = frozenset({DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED})
+#: Statuses with no news yet of the text's way to the phone: recorded, or taken by the provider
+#: and waiting. The provider's answer to a send says queued (accepted with a messaging
+#: service); every later status comes in a status callback.
+NO_NEWS = frozenset(
+    {
+        DeliveryStatus.CREATED,
+        DeliveryStatus.ACCEPTED,
+        DeliveryStatus.SCHEDULED,
+        DeliveryStatus.QUEUED,
+    }
+)
+#: The text did not reach the phone, and never will.
+NOT_ARRIVED = NOT_DELIVERED | NEVER_SENT | {DeliveryStatus.CANCELED}
+
+# What a text that did not arrive without an error code means, by its status.
+_UNCODED = {
+    DeliveryStatus.FAILED: "The text did not arrive, and the carrier gave no reason.",
+    DeliveryStatus.UNDELIVERED: "The text did not arrive, and the carrier gave no reason.",
+    DeliveryStatus.SUPPRESSED: "Not sent: the phone opted out of texts (STOP), or the family "
+    "said no contact.",
+    DeliveryStatus.BLOCKED: "Not sent: the carrier says this number opted out.",
+    DeliveryStatus.REJECTED: "Twilio refused the text.",
+    DeliveryStatus.CANCELED: "The text was canceled before it went out.",
+}
+
+_UNCODED_SHORT = {
+    DeliveryStatus.FAILED: "no reason given",
+    DeliveryStatus.UNDELIVERED: "no reason given",
+    DeliveryStatus.SUPPRESSED: "not sent, opted out or no contact",
+    DeliveryStatus.BLOCKED: "opted out (STOP)",
+    DeliveryStatus.REJECTED: "refused by Twilio",
+    DeliveryStatus.CANCELED: "canceled",
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one text we sent: its status and error code, and what they mean."""
+
+    status: DeliveryStatus
+    error_code: str = ""
+
+    @property
+    def error(self) -> DeliveryError | None:
+        """Return the error code's entry in the table, or None without a code."""
+        return describe(self.error_code)
+
+    @property
+    def failed(self) -> bool:
+        """Tell whether the text did not reach the phone, for good."""
+        return self.status in NOT_ARRIVED
+
+    @property
+    def meaning(self) -> str:
+        """Return what went wrong in plain English ("" for a text that has not failed)."""
+        if not self.failed:
+            return ""
+        error = self.error
+        return error.meaning if error is not None else _UNCODED.get(self.status, "")
+
+    @property
+    def action(self) -> str:
+        """Return what staff should do about a text that did not arrive ("" if nothing)."""
+        error = self.error if self.failed else None
+        if error is not None:
+            return error.action
+        if self.status in NOT_DELIVERED:
+            return "Try again later, or call."
+        return ""
+
+    @property
+    def short(self) -> str:
+        """Return a few words on why it did not arrive, for the queue's mark."""
+        if not self.failed:
+            return ""
+        error = self.error
+        return error.short if error is not None else _UNCODED_SHORT.get(self.status, "")
+
+    def problem(self, kind: str) -> str:
+        """Return the sentence a follow-up shows about its text that did not arrive."""
+        how = "not sent" if self.status in NEVER_SENT else self.status.value
+        code = f"error {self.error_code}" if self.error_code else "no error code"
+        return f"The {kind} text was {how} ({code}): {self.meaning} {self.action}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return {status, error_code, meaning}: null code and meaning when nothing failed."""
+        return {
+            "status": self.status.value,
+            "error_code": self.error_code or None,
+            "meaning": self.meaning or None,
+        }
+
+
+def delivery_of(status: str, error_code: str = "") -> Delivery | None:
+    """Return what became of a text with this stored status; None while there is no news."""
+    try:
+        known = DeliveryStatus(status)
+    except ValueError:
+        return None
+    if known in NO_NEWS:
+        return None
+    return Delivery(known, error_code)
