@@ -17,6 +17,8 @@ from . import keys
 from .accounts import StaffStore, normalize_email
 from .evaluator import Priority, Suggestion
 from .outbound import OutboundStore, count_segments
+from .outbound.messages import read_deliveries
+from .outbound.status import Delivery, DeliveryStatus
 from .screening import Screening
 from .store import ConversationStore
 
@@ -111,6 +113,11 @@ class Followup:
     last_parent_text_at: float = 0.0
     #: The phone is opted out of every text now (STOP).
     opted_out: bool = False
+    #: What became of the result text (None: no news of it yet, or no such text).
+    delivery: Delivery | None = None
+    #: The newest text with news (the newest staff text, else the result text), when it did
+    #: not arrive: the queue's "Text failed" mark.
+    text_failure: Delivery | None = None
 
     @property
     def answers_parent(self) -> bool:
@@ -184,6 +191,8 @@ class Followup:
             "updated_at": self.updated_at,
             "unread": self.unread,
             "opted_out": self.opted_out,
+            # Null until there is news of the result text beyond "queued" (see Delivery).
+            "delivery": self.delivery.to_json() if self.delivery is not None else None,
         }
 
 
@@ -257,19 +266,33 @@ class FollowupStore:
         return self._with_marks([Followup.from_hash(d) for d in rows if d])
 
     def _with_marks(self, records: builtins.list[Followup]) -> builtins.list[Followup]:
-        """Fill in what each record's other keys say: unread texts, last text, opt-out."""
+        """Fill in what each record's other keys say: unread texts, last text, opt-out,
+        what became of its texts."""
         pipe = self._r.pipeline(transaction=False)
         for f in records:
             inbox = keys.followup_inbox(f.id)
             pipe.zcount(inbox, f"({f.seen_at!r}", "+inf")
             pipe.zrevrange(inbox, 0, 0, withscores=True)
             pipe.exists(keys.opt_out(f.phone))
+            pipe.lindex(keys.followup_texts(f.id), -1)
         marks = pipe.execute()
+        newest_staff: builtins.list[str] = []
         for i, f in enumerate(records):
-            unread, last, opted_out = marks[3 * i : 3 * i + 3]
+            unread, last, opted_out, staff_text = marks[4 * i : 4 * i + 4]
             f.unread = int(unread)
             f.last_parent_text_at = float(last[0][1]) if last else 0.0
             f.opted_out = bool(opted_out)
+            newest_staff.append(staff_text or "")
+        # The result text and the newest staff text of each, in one more round trip.
+        texts = read_deliveries(
+            self._r, [m for f, staff in zip(records, newest_staff, strict=True)
+                      for m in (f.result_message_id, staff)]
+        )  # fmt: skip
+        for i, f in enumerate(records):
+            f.delivery, staff_news = texts[2 * i], texts[2 * i + 1]
+            news = staff_news or f.delivery
+            if news is not None and news.failed and news.status != DeliveryStatus.SUPPRESSED:
+                f.text_failure = news
         return records
 
     def parent_texts(self, followup_id: str) -> builtins.list[tuple[str, float]]:
@@ -448,6 +471,11 @@ class FollowupWork:
             return "This number opted out of texts (STOP). They can text START to opt back in."
         if followup.do_not_contact and not followup.answers_parent:
             return "The parent said staff may not text or call (do not contact)."
+        failed = self._outbound.unreachable(followup.phone)
+        if failed is not None:
+            return f"Texts to this number cannot arrive (error {failed.error_code}): " + (
+                f"{failed.meaning} {failed.action}"
+            )
         return ""
 
     def text_parent(self, followup: Followup, body: str, sender: str, now: float) -> str:

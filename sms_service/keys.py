@@ -63,6 +63,9 @@ def status_seen(provider_sid: str, status: str) -> str:
     return f"{PREFIX}status-seen:{provider_sid}:{status}"
 
 
+#: The office's latest send outcomes, newest first ("<time> <error code or status>"; no phone,
+#: no text): a bounded list that expires when nothing has been sent for a week.
+SEND_OUTCOMES = f"{PREFIX}send-outcomes"
 #: Reservations of outbound send slots, shared by every worker (OUTBOUND_MPS).
 OUTBOUND_RATE = f"{PREFIX}rate:outbound"
 #: Dev mode's outbox: texts that would have gone to the provider.

@@ -100,9 +100,10 @@ def test_purge_deletes_the_follow_up_and_every_text_too(
     result = runner.invoke(main, ["purge", "--phone", number, "--yes"], env=env)
     assert result.exit_code == 0, result.output
     assert redis.zcard(keys.FOLLOWUP_QUEUE) == 0
-    # What may stay: the dev outbox, the shared send-rate slot, and MessageSid claims, which
-    # hold only our own replies (no answers) and expire after 72 h.
-    kept = ("smss:outbox", "smss:rate:", "smss:inbound:")
+    # What may stay: the dev outbox, the shared send-rate slot, MessageSid claims, which
+    # hold only our own replies (no answers) and expire after 72 h, and the office's latest
+    # send outcomes (error codes and times only).
+    kept = ("smss:outbox", "smss:rate:", "smss:inbound:", "smss:send-outcomes")
     left = [k for k in redis.scan_iter("smss:*") if not k.startswith(kept)]
     assert left == [], left
 

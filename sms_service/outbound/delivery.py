@@ -11,7 +11,7 @@ import logging
 
 from ..logs import mask_phone
 from ..services import Services
-from .sender import ERROR_OPTED_OUT
+from .errors import describe
 from .status import NOT_DELIVERED
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,14 @@ def apply_status(
     message = services.outbound.get(message_id)
     if message is None:
         return "gone"
-    if error_code == str(ERROR_OPTED_OUT):
+    error = describe(error_code)
+    if error is not None and error.opts_out:
         services.store.record_opt_out(message.phone, now)
         log.warning("message %s: %s opted out (21610)", message_id, mask_phone(message.phone))
-    if moved and status in NOT_DELIVERED:
-        services.followups.add_problem(
-            message.followup_id,
-            f"the {message.kind} text was {status} (error {error_code or 'unknown'})",
-            now,
-        )
+    delivery = message.delivery
+    if moved and status in NOT_DELIVERED and delivery is not None:
+        # What it means and what to do, from the one table of error codes.
+        services.followups.add_problem(message.followup_id, delivery.problem(message.kind), now)
     return "applied" if moved else "stale"
 
 

@@ -15,7 +15,14 @@ from redis import Redis
 
 from .. import keys
 from ..store import THREAD_LIMIT
-from .status import DeliveryStatus
+from .errors import NOTICE_MAX_AGE_SECONDS, NOTICE_WINDOW
+from .status import Delivery, DeliveryStatus, delivery_of
+
+# A text's status reaches this rank when the carrier's final word on it comes (or it is
+# stopped for good before it went out).
+_FINAL_RANK = DeliveryStatus.DELIVERED.rank
+#: The carrier's word that a text reached the phone.
+_ARRIVED = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.READ})
 
 #: How long a status callback is remembered, to drop the provider's repeats of it.
 SEEN_TTL_SECONDS = 7 * 86400
@@ -42,15 +49,28 @@ end
 return 0
 """
 
-# Move a text's status forward only: a late "sent" never overwrites "delivered".
-_ADVANCE = """
+# Move a text's status forward only: a late "sent" never overwrites "delivered". A text's first
+# final outcome (its error code, or its status) joins the office's latest send outcomes, once:
+# a suppressed text was never sent, so it is no send outcome.
+_ADVANCE = f"""
 local current = tonumber(redis.call('HGET', KEYS[1], 'status_rank') or '-1')
-if redis.call('EXISTS', KEYS[1]) == 0 or tonumber(ARGV[2]) <= current then
+local rank = tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 or rank <= current then
   return 0
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_rank', ARGV[2], 'updated_at', ARGV[3])
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'error_code', ARGV[4])
+end
+if current < {_FINAL_RANK} and rank >= {_FINAL_RANK}
+    and ARGV[1] ~= '{DeliveryStatus.SUPPRESSED}' then
+  local outcome = ARGV[4]
+  if outcome == '' then
+    outcome = ARGV[1]
+  end
+  redis.call('LPUSH', KEYS[2], ARGV[3] .. ' ' .. outcome)
+  redis.call('LTRIM', KEYS[2], 0, {NOTICE_WINDOW - 1})
+  redis.call('EXPIRE', KEYS[2], {NOTICE_MAX_AGE_SECONDS})
 end
 return 1
 """
@@ -71,6 +91,11 @@ class OutboundMessage:
     created_at: float = 0.0
     #: Who sent it: the staff member's email for a staff text.
     sender: str = ""
+
+    @property
+    def delivery(self) -> Delivery | None:
+        """Return what became of the text; None while there is no news of it."""
+        return delivery_of(self.status, self.error_code)
 
 
 class OutboundStore:
@@ -181,9 +206,54 @@ class OutboundStore:
             return False
         return bool(
             self._advance(
-                keys=[keys.outbound(message_id)], args=[known, known.rank, repr(now), error_code]
+                keys=[keys.outbound(message_id), keys.SEND_OUTCOMES],
+                args=[known, known.rank, repr(now), error_code],
             )
         )
+
+    def recent_outcomes(self, now: float) -> list[str]:
+        """Return the office's latest send outcomes, newest first (error codes or statuses).
+
+        At most NOTICE_WINDOW, none older than NOTICE_MAX_AGE_SECONDS.
+        """
+        raw = cast(list[str], self._r.lrange(keys.SEND_OUTCOMES, 0, NOTICE_WINDOW - 1))
+        since = now - NOTICE_MAX_AGE_SECONDS
+        outcomes = []
+        for entry in raw:
+            at, _, outcome = entry.partition(" ")
+            if float(at) >= since:
+                outcomes.append(outcome)
+        return outcomes
+
+    def unreachable(self, phone: str) -> Delivery | None:
+        """Return the failed delivery that says this number cannot take texts, or None.
+
+        The phone's newest decisive text decides. A text from the parent, or one of ours that
+        arrived, says the number works; one of ours that came back with a code that refuses
+        texts (30005, 30006, 21211, 21614) says it does not. Other outcomes decide nothing.
+        """
+        lines = cast(list[str], self._r.lrange(keys.thread(phone), 0, -1))
+        # Ours since the parent's last text, newest first: that text says the number works.
+        ours: list[str] = []
+        for raw in reversed(lines):
+            line = json.loads(raw)
+            if line.get("dir") == "in":
+                break
+            if "message_id" in line:
+                ours.append(str(line["message_id"]))
+        for delivery in self.deliveries(ours):
+            if delivery is None:
+                continue
+            if delivery.status in _ARRIVED:
+                return None
+            error = delivery.error
+            if delivery.failed and error is not None and error.refuses_texts:
+                return delivery
+        return None
+
+    def deliveries(self, message_ids: Iterable[str]) -> list[Delivery | None]:
+        """Return what became of each of these texts (None: no news, or no such text)."""
+        return read_deliveries(self._r, message_ids)
 
     def by_provider_sid(self, provider_sid: str) -> str | None:
         """Return our id of the text the provider knows by this sid."""
@@ -222,3 +292,12 @@ class OutboundStore:
         raw, _ = pipe.execute()
         callbacks = [json.loads(item) for item in cast(list[str], raw)]
         return [(str(c["status"]), str(c["error_code"])) for c in callbacks]
+
+
+def read_deliveries(client: Redis, message_ids: Iterable[str]) -> list[Delivery | None]:
+    """Return what became of each of these texts, in one round trip (None: no news, or gone)."""
+    pipe = client.pipeline(transaction=False)
+    for message_id in message_ids:
+        pipe.hmget(keys.outbound(message_id), "status", "error_code")
+    rows = cast(list[list[str | None]], pipe.execute())
+    return [delivery_of(status, code or "") if status else None for status, code in rows]

@@ -106,9 +106,7 @@ def _attempt(services: Services, message_id: str) -> str:
         services.outbound.advance_status(
             message_id, DeliveryStatus.BLOCKED, time.time(), str(exc.code)
         )
-        services.followups.add_problem(
-            message.followup_id, "the carrier says this number opted out", time.time()
-        )
+        _add_problem(services, message_id)
         log.warning("outbound %s to %s: opted out (21610)", message_id, mask_phone(message.phone))
         return "blocked"
     except PermanentSendError as exc:
@@ -116,11 +114,7 @@ def _attempt(services: Services, message_id: str) -> str:
         services.outbound.advance_status(
             message_id, DeliveryStatus.REJECTED, time.time(), str(exc.code or "")
         )
-        services.followups.add_problem(
-            message.followup_id,
-            f"the {message.kind} text could not be sent (error {exc.code or exc.status})",
-            time.time(),
-        )
+        _add_problem(services, message_id)
         log.error("outbound %s refused for good: %s", message_id, exc)
         return "rejected"
     except AmbiguousSendError:
@@ -133,6 +127,16 @@ def _attempt(services: Services, message_id: str) -> str:
     _record_sent(services, message_id, sent.provider_sid, sent.status)
     log.info("outbound %s taken by the provider as %s", message_id, sent.provider_sid)
     return "sent"
+
+
+def _add_problem(services: Services, message_id: str) -> None:
+    """Tell staff on the follow-up why a text was not sent, and what to do."""
+    message = services.outbound.get(message_id)
+    delivery = message.delivery if message is not None else None
+    if message is not None and delivery is not None:
+        services.followups.add_problem(
+            message.followup_id, delivery.problem(message.kind), time.time()
+        )
 
 
 def _record_sent(services: Services, message_id: str, provider_sid: str, status: str) -> None:
