@@ -49,6 +49,8 @@ def followups_list(as_json: bool, status: str | None) -> None:
         notes = ", ".join(f.flags)
         notes += " [opted out]" if f.opted_out else ""
         notes += " [do not contact]" if f.do_not_contact else ""
+        if f.text_failure is not None:
+            notes += f" [text failed: {f.text_failure.short}]"
         if f.problems:
             notes += " [" + "; ".join(f.problems) + "]"
         click.echo(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from flask import Blueprint, request, session
 from flask_login import current_user
 
+from ..outbound.errors import office_notices
 from ..services import get_services
 from .auth import SESSION_TOKEN, me
 
@@ -27,3 +31,13 @@ def keep_sessions_alive() -> None:
     if request.endpoint in _BACKGROUND_ENDPOINTS or not current_user.is_authenticated:
         return
     get_services().staff.touch_session(str(session.get(SESSION_TOKEN, "")), me().email)
+
+
+@bp.context_processor
+def office_notice() -> dict[str, Any]:
+    """Give every staff page the office-wide notices the latest send outcomes call for."""
+    if not current_user.is_authenticated:
+        return {"office_notices": []}
+    # One short list read per page: the last NOTICE_WINDOW outcomes.
+    outcomes = get_services().outbound.recent_outcomes(time.time())
+    return {"office_notices": office_notices(outcomes)}

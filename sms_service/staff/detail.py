@@ -86,6 +86,8 @@ def _timeline(services: Services, followup: Followup) -> list[dict[str, Any]]:
             "body": line.get("body", ""),
             "who": "",
             "status": "",
+            #: What became of a text of ours that did not arrive (its meaning, what to do).
+            "failure": None,
             "unseen": line.get("office", False) and line["at"] > followup.seen_at,
             "media": media_note(line.get("media", []), line.get("sid", ""), account_sid),
         }
@@ -95,6 +97,8 @@ def _timeline(services: Services, followup: Followup) -> list[dict[str, Any]]:
                 continue
             item["body"] = message.body
             item["status"] = message.status
+            delivery = message.delivery
+            item["failure"] = delivery if delivery is not None and delivery.failed else None
             item["who"] = "result text" if message.kind == "result" else f"staff: {message.sender}"
         items.append(item)
     return items
