@@ -30,6 +30,7 @@ ERRORS: dict[str, tuple[int, int, str]] = {
     "21610": (400, 21610, "Attempt to send to unsubscribed recipient"),
     "21211": (400, 21211, "The 'To' number is not a valid phone number."),
     "21408": (400, 21408, "Permission to send an SMS has not been enabled for the region"),
+    "21614": (400, 21614, "'To' number is not a valid mobile number"),
 }
 
 
