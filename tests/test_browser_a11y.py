@@ -153,6 +153,14 @@ def seed(server: Live) -> str:
     work.add_note(followup_id, "Mother prefers texts after 5pm.", STAFF, now)
     work.add_note(followup_id, "Left a voicemail; will try again Monday.", ADMIN, now)
     work.text_parent(followup, "Hello from the office: can we call you today?", STAFF, now)
+    # Three staff texts the carrier filtered (30007): each says why under it, the queue marks
+    # the row, and every page shows the office-wide notice.
+    outbound = services_of(server.app).outbound
+    for n in range(3):
+        message_id = f"staff-filtered-{n}"
+        outbound.create(message_id, NUMBER, f"Checking in ({n})", "staff", followup_id, now, STAFF)
+        outbound.advance_status(message_id, "undelivered", now, "30007")
+        work.add_text(followup_id, message_id)
     return followup_id
 
 
@@ -179,6 +187,8 @@ def test_every_staff_page_passes_axe_and_fits(
     expect(page.locator("#queue-rows tr")).to_have_count(2)
     expect(page.locator("#queue-rows .unread")).to_have_count(1)
     expect(page.locator("#queue-rows .flag.optout")).to_have_count(1)
+    expect(page.locator("#queue-rows .flag.textfail")).to_have_count(1)
+    expect(page.locator("#office-notice")).to_contain_text("error 30007 on 3 of the last")
     check(
         "queue",
         {
@@ -196,6 +206,7 @@ def test_every_staff_page_passes_axe_and_fits(
     page.goto(live.url(f"/staff/f/{followup_id}"))
     expect(page.locator("ol.transcript")).to_be_visible()
     expect(page.locator("ol.transcript li.unseen")).to_have_count(1)
+    expect(page.locator("ol.transcript .why")).to_have_count(3)
     scrolls = page.evaluate(
         "(() => { const t = document.querySelector('ol.transcript');"
         " return t.scrollHeight > t.clientHeight; })()"
