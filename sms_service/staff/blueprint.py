@@ -36,7 +36,8 @@ def keep_sessions_alive() -> None:
 @bp.context_processor
 def office_notice() -> dict[str, Any]:
     """Give every staff page the office-wide notices the latest send outcomes call for."""
-    if not current_user.is_authenticated:
+    # The queue's own refresh draws only its rows: no page around them to show a notice on.
+    if not current_user.is_authenticated or request.endpoint in _BACKGROUND_ENDPOINTS:
         return {"office_notices": []}
     # One short list read per page: the last NOTICE_WINDOW outcomes.
     outcomes = get_services().outbound.recent_outcomes(time.time())
