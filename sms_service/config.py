@@ -72,6 +72,9 @@ class Settings:
     twilio_timeout_seconds: float = 10.0
     #: Minutes without a request after which a staff session ends.
     staff_idle_minutes: float = 30.0
+    #: The shared key Twilio signs webhooks with (HMAC-SHA256) when a Webhook Setting says so.
+    #: Kept out of repr, so a logged or printed Settings never shows it.
+    twilio_webhook_signing_key: str | None = field(default=None, repr=False)
     #: Alert emails: all three unset (None) means no email at all.
     smtp_server: SmtpServer | None = None
     alert_emails: tuple[str, ...] | None = None
@@ -139,6 +142,29 @@ class Pattern:
         """Return the text if it matches."""
         if not re.fullmatch(self.regex, raw):
             raise _ParseError(f"{name} must {self.shape}")
+        return raw
+
+
+#: Shortest shared signing key we accept: Twilio's are long random strings.
+MIN_SIGNING_KEY_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret that must be long enough to guess at no better than chance.
+
+    Errors never quote the value.
+    """
+
+    minimum: int
+
+    def parse(self, name: str, raw: str) -> str:
+        """Return the secret if it is long and not one character repeated."""
+        if len(raw) < self.minimum or len(set(raw)) == 1:
+            raise _ParseError(
+                f"{name} is too weak: give the secret itself (at least {self.minimum} "
+                "characters, as Twilio made it)"
+            )
         return raw
 
 
@@ -318,6 +344,12 @@ SETTINGS: tuple[Setting, ...] = (
         doc="provider token; it also verifies webhook signatures",
     ),
     Setting(
+        "TWILIO_WEBHOOK_SIGNING_KEY",
+        "twilio_webhook_signing_key",
+        Secret(MIN_SIGNING_KEY_LENGTH),
+        doc="the shared key's secret for webhooks Twilio signs with a shared key (HMAC-SHA256)",
+    ),
+    Setting(
         "TWILIO_FROM_NUMBER",
         "twilio_from_number",
         Pattern(_E164, "be an E.164 number like +15551234567"),
@@ -493,6 +525,12 @@ def _check_credentials(env: Mapping[str, str]) -> list[str]:
     """Return what is missing alongside Twilio credentials (none at all means dev mode)."""
     credentials = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     if not any(name in env for name in credentials):
+        if "TWILIO_WEBHOOK_SIGNING_KEY" in env:
+            # Dev mode checks no signature at all: a key there would promise what is not done.
+            return [
+                "TWILIO_WEBHOOK_SIGNING_KEY is set but Twilio credentials are not "
+                "(dev mode checks no webhook signatures)"
+            ]
         return []
     errors = [
         f"{name} is required when Twilio credentials are set"

@@ -21,6 +21,7 @@ from sms_service.config import (
     Parser,
     Pattern,
     RedisUrl,
+    Secret,
     Settings,
     SmtpServer,
     SmtpUrl,
@@ -70,9 +71,12 @@ ALERTS_ON = {
     "PUBLIC_BASE_URL": "https://sms.example.org",
 }
 
+WEAK_KEY = "is too weak: give the secret itself (at least 16 characters, as Twilio made it)"
 #: One malformed value for every setting that can be malformed, and the line it earns.
 BAD_VALUES = [
     ("TWILIO_ACCOUNT_SID", "not-a-sid", "must look like AC followed by 32 hex digits"),
+    ("TWILIO_WEBHOOK_SIGNING_KEY", "short-key", WEAK_KEY),
+    ("TWILIO_WEBHOOK_SIGNING_KEY", "x" * 40, WEAK_KEY),
     ("TWILIO_FROM_NUMBER", "555-1234", "must be an E.164 number like +15551234567"),
     ("TWILIO_FROM_NUMBER", "+0123456789", "must be an E.164 number like +15551234567"),
     (
@@ -150,6 +154,7 @@ def test_every_setting_that_can_be_malformed_has_a_bad_value() -> None:
         (SmtpUrl(), "smtp://mail.example.org", SmtpServer("starttls", "mail.example.org", 587)),
         (EmailAddresses(), "a@x.org", ("a@x.org",)),
         (EmailAddresses(single=True), "a@x.org", "a@x.org"),
+        (Secret(16), "k" * 15 + "K", "k" * 15 + "K"),
     ],
 )
 def test_each_kind_of_setting_reads_its_value(parser: Parser, raw: str, value: object) -> None:
@@ -379,6 +384,46 @@ def test_settings_never_show_the_smtp_password(tmp_path: Path) -> None:
     assert settings.smtp_server is not None
     assert settings.smtp_server.password == "s3cret"
     assert "s3cret" not in repr(settings)
+
+
+SIGNING_KEY = "shared-key-secret-0123456789abcdef"
+
+
+def test_the_webhook_signing_key_is_never_shown(tmp_path: Path) -> None:
+    config = signed_config(
+        "redis://127.0.0.1:1/0", tmp_path, TWILIO_WEBHOOK_SIGNING_KEY=SIGNING_KEY
+    )
+    settings = load_settings(config)
+    assert settings.twilio_webhook_signing_key == SIGNING_KEY
+    assert SIGNING_KEY not in repr(settings)
+    assert SIGNING_KEY not in str(settings)
+
+
+@pytest.mark.parametrize("weak", ["tooshort", "a" * 32])
+def test_a_weak_signing_key_is_refused_without_showing_it(tmp_path: Path, weak: str) -> None:
+    config = signed_config("redis://127.0.0.1:1/0", tmp_path, TWILIO_WEBHOOK_SIGNING_KEY=weak)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert "TWILIO_WEBHOOK_SIGNING_KEY is too weak" in str(raised.value)
+    assert weak not in str(raised.value)
+
+
+def test_a_signing_key_without_credentials_stops_startup(tmp_path: Path) -> None:
+    """Dev mode checks no signatures: a key there would promise a check that is not made."""
+    config = make_config("redis://127.0.0.1:1/0", tmp_path, TWILIO_WEBHOOK_SIGNING_KEY=SIGNING_KEY)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value).splitlines() == [
+        "invalid settings:",
+        "  TWILIO_WEBHOOK_SIGNING_KEY is set but Twilio credentials are not "
+        "(dev mode checks no webhook signatures)",
+    ]
+    assert SIGNING_KEY not in str(raised.value)
+
+
+def test_a_blank_signing_key_is_unset(tmp_path: Path) -> None:
+    config = signed_config("redis://127.0.0.1:1/0", tmp_path, TWILIO_WEBHOOK_SIGNING_KEY="  ")
+    assert load_settings(config).twilio_webhook_signing_key is None
 
 
 def test_alert_addresses_are_split_on_commas_and_spaces() -> None:
