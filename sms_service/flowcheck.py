@@ -43,6 +43,8 @@ def _texts(flow: Flow) -> Iterator[MessageCheck]:
     for name in flow.messages:
         for language in LANGUAGES:
             yield check(name, language, flow.message(name, language))
+    # Sent in every language at once, to a sender whose language we cannot know.
+    yield check("sms_only", "both", flow.both_languages("sms_only"))
     for question in (flow.language_question, *flow.questions):
         for language in LANGUAGES:
             prompt, hint = question.prompt[language], question.hint[language]

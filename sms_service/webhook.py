@@ -6,16 +6,17 @@ import logging
 import time
 
 import redis
-from flask import Blueprint, Response, abort, request
-from twilio.request_validator import RequestValidator
+from flask import Blueprint, Response, abort
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from .config import Settings
 from .conversation import InboundMessage, Media, PhoneBusyError
 from .logs import mask_phone
+from .numbers import NumberKind, channel_of, classify
 from .outbound.delivery import apply_status
-from .services import get_services
+from .provider_request import verified_fields
+from .services import Services, get_services
+from .status_callbacks import INBOUND_STATUSES, parse_status_callback
 from .store import MAX_MEDIA
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,10 @@ MAX_CONTENT_TYPE_LENGTH = 100
 def inbound_sms() -> Response:
     """Apply one inbound text and reply with TwiML."""
     services = get_services()
-    verify_signature(services.settings)
-    message = parse_inbound(request.form)
+    message = parse_inbound(verified_fields(services.settings))
+    kind = classify(message.phone, services.settings, also_ours=message.to)
+    if kind is not NumberKind.PHONE:
+        return not_a_conversation(services, message, kind)
     started = time.perf_counter()
     try:
         handled = services.conversations.handle(message)
@@ -65,15 +68,50 @@ def inbound_sms() -> Response:
 def delivery_status() -> Response:
     """Record a delivery status callback: deduped, and never moving a text backwards."""
     services = get_services()
-    verify_signature(services.settings)
-    provider_sid = request.form.get("MessageSid", "").strip()
-    status = request.form.get("MessageStatus", "").strip().lower()
-    if not provider_sid or not status or len(provider_sid) > MAX_SID_LENGTH:
-        abort(400, description="MessageSid and MessageStatus are required")
-    error_code = request.form.get("ErrorCode", "").strip()[:10]
-    outcome = apply_status(services, provider_sid, status, error_code, time.time())
-    log.info("status %s for %s: %s", status, provider_sid, outcome)
+    callback = parse_status_callback(verified_fields(services.settings))
+    if callback is None:
+        log.info("blank status callback: ignored")
+        return Response(status=200)
+    if callback.status in INBOUND_STATUSES:
+        log.info(
+            "status %s for %s: an inbound text's, ignored", callback.status, callback.provider_sid
+        )
+        return Response(status=204)
+    # The opt-out a 21610 records goes to a parent's phone only, never to ours or a sender id.
+    to = callback.to if classify(callback.to, services.settings) is NumberKind.PHONE else ""
+    try:
+        outcome = apply_status(
+            services,
+            callback.provider_sid,
+            callback.status,
+            callback.error_code,
+            time.time(),
+            to=to,
+        )
+    except redis.RedisError:
+        log.exception("status for %s: Redis unavailable", callback.provider_sid)
+        return Response("unavailable, retry", status=503, headers={"Retry-After": "5"})
+    log.info("status %s for %s: %s", callback.status, callback.provider_sid, outcome)
     return Response(status=204)
+
+
+def not_a_conversation(services: Services, message: InboundMessage, kind: NumberKind) -> Response:
+    """Answer a text that is not a parent's SMS: nothing is stored, nothing starts."""
+    if kind is NumberKind.CHANNEL:
+        log.info(
+            "inbound %s from %s over %s: SMS only, told so",
+            message.message_sid,
+            mask_phone(message.phone),
+            channel_of(message.phone),
+        )
+        return twiml((services.flow.both_languages("sms_only"),))
+    log.warning(
+        "inbound %s from %s: %s, not a conversation (ignored)",
+        message.message_sid,
+        mask_phone(message.phone),
+        "our own number" if kind is NumberKind.OURS else "not a phone",
+    )
+    return twiml(())
 
 
 def twiml(replies: tuple[str, ...]) -> Response:
@@ -117,26 +155,3 @@ def parse_media(form: MultiDict[str, str]) -> tuple[Media, ...]:
         content_type = form.get(f"MediaContentType{i}", "").strip()[:MAX_CONTENT_TYPE_LENGTH]
         media.append(Media(content_type or "application/octet-stream", url))
     return tuple(media)
-
-
-def public_url(settings: Settings) -> str:
-    """Return the URL the provider called, as it saw it (behind proxies too)."""
-    # The query string exactly as sent: Twilio signs it undecoded (request.url re-encodes it).
-    query = request.query_string.decode("latin-1")
-    suffix = request.path + (f"?{query}" if query else "")
-    if settings.public_base_url:
-        return settings.public_base_url + suffix
-    return f"{request.scheme}://{request.host}{request.script_root}{suffix}"
-
-
-def verify_signature(settings: Settings) -> None:
-    """Abort with 403 unless the request carries a valid X-Twilio-Signature."""
-    token = settings.twilio_auth_token
-    if token is None:
-        return  # dev mode: no provider, nothing to verify against
-    signature = request.headers.get("X-Twilio-Signature", "")
-    validator = RequestValidator(token)
-    params = request.form.to_dict(flat=True)
-    if not signature or not validator.validate(public_url(settings), params, signature):
-        log.warning("rejected %s %s: bad or missing signature", request.method, request.path)
-        abort(403)

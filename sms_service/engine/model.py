@@ -205,6 +205,10 @@ class Flow:
         texts = self.messages[name]
         return texts.get(language) or texts["en"]
 
+    def both_languages(self, name: str) -> str:
+        """Return one system message in every language, in one text (the sender's is unknown)."""
+        return " / ".join(dict.fromkeys(self.message(name, lang) for lang in LANGUAGES))
+
 
 @dataclass
 class State:

@@ -275,8 +275,7 @@ class OutboundStore:
         return bool(self._r.set(seen, error_code or "-", nx=True, ex=SEEN_TTL_SECONDS))
 
     def park_status(self, provider_sid: str, status: str, error_code: str) -> None:
-        """Keep a callback until its sid is recorded, unseen again so that it applies then."""
-        self._r.delete(keys.status_seen(provider_sid, status))
+        """Keep a callback until its sid is recorded (it stays seen: a repeat is not parked)."""
         parked = keys.status_parked(provider_sid)
         pipe = self._r.pipeline()
         pipe.rpush(parked, json.dumps({"status": status, "error_code": error_code}))

@@ -44,7 +44,9 @@ def send_once(services: Services, message_id: str) -> str:
         return "missing"
     if message.provider_sid or message.status in NEVER_SENT:
         return "done"
-    if services.store.is_opted_out(message.phone):
+    # After an attempt that may have got through, look for it first (_attempt): a 21610
+    # callback for it can have opted the phone out before its sid was recorded.
+    if not message.attempt_started_at and services.store.is_opted_out(message.phone):
         return _suppress(services, message_id, message.followup_id)
     if message.kind == "staff" and _do_not_contact(services, message.followup_id):
         # The parent said no contact (and has not texted since): refused even if queued.
