@@ -6,8 +6,11 @@ what a page shows) serve tests/staff/ and any other test that drives the staff p
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import hashlib
+import hmac
 import io
 import os
 import re
@@ -698,3 +701,51 @@ def assert_nothing_about_the_family(message: EmailMessage, app: Flask, followup_
     assert codes, "the check has codes to look for"
     for code in codes:
         assert not re.search(rf"\b{re.escape(code.lower())}\b", text), code
+
+
+# --- signing both ways Twilio signs (auth token, shared key), as its documentation says ---
+
+#: A Webhook Setting's SharedKey: its id (in the settings header) and its secret.
+TEST_SIGNING_KEY_ID = "webhooks_sharedkey_0123456789abcdef"
+TEST_SIGNING_KEY = "shared-key-secret-9f8e7d6c5b4a3210"
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+_HASHES = {"HMAC_SHA1": hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
+
+
+def twilio_signature(
+    url: str, fields: Sequence[tuple[str, str]], secret: str, hash_name: str
+) -> str:
+    """Return the X-Twilio-Signature of a request: HMAC of the URL and every field, base64."""
+    values: dict[str, set[str]] = {}
+    for name, value in fields:
+        values.setdefault(name, set()).add(value)
+    signed = url + "".join(n + v for n in sorted(values) for v in sorted(values[n]))
+    digest = hmac.new(secret.encode(), signed.encode(), _HASHES[hash_name]).digest()
+    return base64.b64encode(digest).decode()
+
+
+@dataclass(frozen=True)
+class Signing:
+    """One way Twilio signs a webhook: a secret, a hash, and the settings header naming them.
+
+    Unlike sign() (twilio's own RequestValidator), this follows Twilio's documentation: a
+    repeated key's values are each signed (sorted, once each, as twilio-python does too).
+    """
+
+    secret: str
+    #: The hash the signature is made with.
+    hash_name: str
+    #: The X-Twilio-Webhooks-Signature-Settings header sent with it (None: not sent).
+    settings: str | None = None
+
+    def headers(self, url: str, fields: Sequence[tuple[str, str]]) -> dict[str, str]:
+        headers = {"X-Twilio-Signature": twilio_signature(url, fields, self.secret, self.hash_name)}
+        if self.settings is not None:
+            headers[SIGNATURE_SETTINGS_HEADER] = self.settings
+        return headers
+
+
+AUTH_TOKEN = Signing(TEST_AUTH_TOKEN, "HMAC_SHA1")
+SHARED_KEY = Signing(
+    TEST_SIGNING_KEY, "HMAC_SHA256", f"key={TEST_SIGNING_KEY_ID},algorithm=HMAC_SHA256"
+)
