@@ -316,17 +316,22 @@ class Phone:
         number: str = PARENT,
         sign_with: str = "",
         sign_url: str = "",
+        signing: Signing | None = None,
     ):
         self.client = client
         self.number = number
         self.sign_with = sign_with
+        #: Sign the way Twilio's documentation says (auth token or shared key), if given.
+        self.signing = signing
         # The URL the provider signs: PUBLIC_BASE_URL's when the app has one.
         self.sign_url = sign_url or _public_sms_url(client)
 
     def text(self, body: str, sid: str | None = None, **extra: str) -> list[str]:
         form = inbound_form(self.number, body, sid, **extra)
         headers = {}
-        if self.sign_with:
+        if self.signing is not None:
+            headers = self.signing.headers(self.sign_url, list(form.items()))
+        elif self.sign_with:
             headers["X-Twilio-Signature"] = sign(self.sign_url, form, self.sign_with)
         response = self.client.post("/sms", data=form, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
