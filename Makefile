@@ -1,4 +1,4 @@
-.PHONY: lint test test-fast format
+.PHONY: lint test test-fast faults format
 
 lint:
 	.venv/bin/ruff check .
@@ -17,3 +17,8 @@ test:
 test-fast:
 	bash scripts/setup
 	.venv/bin/pytest -q -m "not slow" --durations=10
+
+# The fault suite alone: each case prints the figure it measured (time to 503, texts counted...).
+faults:
+	bash scripts/setup
+	.venv/bin/pytest -q -m faults
