@@ -27,7 +27,7 @@ from .engine import Flow, load_flows
 from .followups import FollowupStore, FollowupWork
 from .logs import configure_logging
 from .outbound import OutboundStore, RateLimiter, make_sender
-from .redis_conn import connect, start_embedded
+from .redis_conn import WEB, Timeouts, connect, start_embedded
 from .services import EXTENSION_KEY, Services
 from .store import ConversationStore
 
@@ -42,11 +42,13 @@ def create_app(
     clock: Clock = system_clock,
     password_hasher: PasswordHasher | None = None,
     flows: Mapping[str, Flow] | None = None,
+    redis_timeouts: Timeouts = WEB,
 ) -> Flask:
     """Build the app: settings, Redis, queue, flow, services, blueprints.
 
     Tests inject a clock they move by hand, a cheap password hasher and flows loaded once;
     production takes the defaults (the system clock, argon2id's production cost, flows_dir).
+    The web takes the default Redis timeouts (fail fast); the worker passes WORKER's.
     """
     environ = dict(os.environ)
     environ.update(test_config or {})
@@ -66,8 +68,8 @@ def create_app(
     redis_url = settings.redis_url
     if redis_url is None:
         redis_url, embedded = start_embedded(settings.var_dir)
-    client = connect(redis_url, decode=True)
-    rq_client = connect(redis_url, decode=False)
+    client = connect(redis_url, decode=True, timeouts=redis_timeouts)
+    rq_client = connect(redis_url, decode=False, timeouts=redis_timeouts)
     queue = Queue(jobs.QUEUE_NAME, connection=rq_client)
 
     if flows is None:

@@ -200,8 +200,10 @@ def _close_app_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     clients: list[redis_lib.Redis] = []
 
-    def connect(url: str, *, decode: bool) -> redis_lib.Redis:
-        client = redis_conn.connect(url, decode=decode)
+    def connect(
+        url: str, *, decode: bool, timeouts: redis_conn.Timeouts = redis_conn.WEB
+    ) -> redis_lib.Redis:
+        client = redis_conn.connect(url, decode=decode, timeouts=timeouts)
         clients.append(client)
         return client
 

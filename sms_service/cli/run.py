@@ -10,7 +10,7 @@ import time
 
 import click
 
-from ..redis_conn import start_embedded
+from ..redis_conn import WORKER, start_embedded
 from ..services import get_services
 from .startup import build_app, read_settings
 
@@ -92,7 +92,8 @@ def worker(burst: bool, maintenance_interval: int, job_monitoring_interval: int)
 
     from ..jobs import schedule_sweep, sweep_pending_evaluations
 
-    app = build_app()
+    # No webhook waits on the worker: it may wait out a slow Redis rather than fail a job.
+    app = build_app(redis_timeouts=WORKER)
     with app.app_context():
         services = get_services()
         rq_worker = Worker(

@@ -10,6 +10,7 @@ from flask import Flask
 
 from ..config import ConfigError, Settings, load_settings
 from ..engine import FlowError
+from ..redis_conn import WEB, Timeouts
 
 
 def fail(message: str) -> NoReturn:
@@ -26,11 +27,11 @@ def read_settings() -> Settings:
         fail(str(exc))
 
 
-def build_app() -> Flask:
+def build_app(redis_timeouts: Timeouts = WEB) -> Flask:
     """Create the app, or fail naming the bad setting or flow."""
     from .. import create_app
 
     try:
-        return create_app()
+        return create_app(redis_timeouts=redis_timeouts)
     except (ConfigError, FlowError) as exc:
         fail(str(exc))
