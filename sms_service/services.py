@@ -11,6 +11,7 @@ from rq import Queue
 
 from .accounts import StaffStore
 from .alerts import Alerts
+from .breaker import RedisBreaker
 from .config import Settings
 from .conversation import ConversationService
 from .engine import Flow
@@ -41,6 +42,8 @@ class Services:
     rate_limiter: RateLimiter
     #: Alert emails to the office (urgent follow-ups, parent replies); inert when off.
     alerts: Alerts
+    #: Answers 503 at once for a moment after Redis failed to answer (this process only).
+    breaker: RedisBreaker = field(default_factory=RedisBreaker)
     #: Keeps an embedded Redis server alive while this app lives.
     embedded_server: Any = field(default=None, repr=False)
 

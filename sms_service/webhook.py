@@ -40,12 +40,16 @@ def inbound_sms() -> Response:
     kind = classify(message.phone, services.settings, also_ours=message.to)
     if kind is not NumberKind.PHONE:
         return not_a_conversation(services, message, kind)
+    if services.breaker.is_open():
+        log.warning("inbound %s: Redis failed just now, 503 at once", message.message_sid)
+        return unavailable()
     started = time.perf_counter()
     try:
         handled = services.conversations.handle(message)
-    except redis.RedisError:
+    except redis.RedisError as exc:
+        services.breaker.record(exc)
         log.exception("inbound %s: Redis unavailable", message.message_sid)
-        return Response("unavailable, retry", status=503, headers={"Retry-After": "5"})
+        return unavailable()
     except PhoneBusyError:
         log.error(
             "inbound %s from %s: phone stayed locked",
@@ -79,6 +83,9 @@ def delivery_status() -> Response:
         return Response(status=204)
     # The opt-out a 21610 records goes to a parent's phone only, never to ours or a sender id.
     to = callback.to if classify(callback.to, services.settings) is NumberKind.PHONE else ""
+    if services.breaker.is_open():
+        log.warning("status for %s: Redis failed just now, 503 at once", callback.provider_sid)
+        return unavailable()
     try:
         outcome = apply_status(
             services,
@@ -88,9 +95,10 @@ def delivery_status() -> Response:
             time.time(),
             to=to,
         )
-    except redis.RedisError:
+    except redis.RedisError as exc:
+        services.breaker.record(exc)
         log.exception("status for %s: Redis unavailable", callback.provider_sid)
-        return Response("unavailable, retry", status=503, headers={"Retry-After": "5"})
+        return unavailable()
     log.info("status %s for %s: %s", callback.status, callback.provider_sid, outcome)
     return Response(status=204)
 
@@ -112,6 +120,11 @@ def not_a_conversation(services: Services, message: InboundMessage, kind: Number
         "our own number" if kind is NumberKind.OURS else "not a phone",
     )
     return twiml(())
+
+
+def unavailable() -> Response:
+    """Answer 503 so the provider retries (or tries the fallback URL)."""
+    return Response("unavailable, retry", status=503, headers={"Retry-After": "5"})
 
 
 def twiml(replies: tuple[str, ...]) -> Response:
