@@ -149,3 +149,7 @@ def alert(event_id: str) -> str:
 def alert_claim(event_id: str) -> str:
     """Return the key one attempt at an alert email holds while it talks to the SMTP server."""
     return f"{PREFIX}alert-claim:{event_id}"
+
+
+#: Written by every /healthz (with a short expiry): health means Redis takes a write.
+HEALTH = f"{PREFIX}health"
