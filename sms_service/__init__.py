@@ -23,6 +23,7 @@ from .alerts import AlertKind, Alerts, Mail
 from .clock import Clock, system_clock
 from .config import load_settings
 from .conversation import ConversationService
+from .durability import check_durability
 from .engine import Flow, load_flows
 from .followups import FollowupStore, FollowupWork
 from .logs import configure_logging
@@ -34,6 +35,8 @@ from .store import ConversationStore
 #: Twilio's posts are a few KB; refuse anything far larger with 413.
 MAX_CONTENT_LENGTH = 128 * 1024
 FLOW_ID = "screening"
+#: Redis URLs whose persistence this process has checked: the warning comes once per process.
+_checked_durability: set[str] = set()
 
 
 def create_app(
@@ -70,6 +73,9 @@ def create_app(
         redis_url, embedded = start_embedded(settings.var_dir)
     client = connect(redis_url, decode=True, timeouts=redis_timeouts)
     rq_client = connect(redis_url, decode=False, timeouts=redis_timeouts)
+    if redis_url not in _checked_durability:
+        _checked_durability.add(redis_url)
+        check_durability(client)
     queue = Queue(jobs.QUEUE_NAME, connection=rq_client)
 
     if flows is None:
