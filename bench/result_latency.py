@@ -30,7 +30,7 @@ from twilio_api import FakeTwilio  # noqa: E402
 from sms_service import create_app  # noqa: E402
 
 SID = "AC" + "b" * 32
-TOKEN = "bench-token"
+TOKEN = "bench-token-0123456789abcdef0123"
 ANSWERS = ["Hi", "1", "9", "A", "Y", "C", "Y", "B", "N", "A", "A", "N", "Y"]
 
 
@@ -54,7 +54,8 @@ def main() -> None:
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_FROM_NUMBER": "+15550100999",
         "TWILIO_API_BASE_URL": fake.url,
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "PUBLIC_BASE_URL": "http://localhost",
         "CONSULTATION_URL": "https://example.org/book",
         "OFFICE_PHONE": "555-0100",
         "OUTBOUND_MPS": str(args.mps),

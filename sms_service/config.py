@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -145,8 +146,17 @@ class Pattern:
         return raw
 
 
-#: Shortest shared signing key we accept: Twilio's are long random strings.
+#: Shortest shared signing key we accept: Twilio makes it, and does not document its length.
 MIN_SIGNING_KEY_LENGTH = 16
+#: Shortest secret we make the operator choose or copy (SECRET_KEY; Twilio's auth token is 32).
+MIN_SECRET_LENGTH = 32
+#: Secrets anyone can read in this repository: never accepted outside dev mode.
+PUBLISHED_SECRETS = frozenset({DEV_SECRET_KEY})
+_TWILIO_MADE = "give the secret itself (at least {minimum} characters, as Twilio made it)"
+_GENERATE = (
+    "generate one of at least {minimum} characters, e.g. "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+)
 
 
 @dataclass(frozen=True)
@@ -157,15 +167,21 @@ class Secret:
     """
 
     minimum: int
+    #: Completes "NAME is too weak: ..."; {minimum} is filled in.
+    advice: str = _TWILIO_MADE
 
     def parse(self, name: str, raw: str) -> str:
-        """Return the secret if it is long and not one character repeated."""
+        """Return the secret if it is long, not one character repeated, and not published."""
+        advice = self.advice.format(minimum=self.minimum)
+        if raw in PUBLISHED_SECRETS:
+            raise _ParseError(f"{name} is the published development key: {advice}")
         if len(raw) < self.minimum or len(set(raw)) == 1:
-            raise _ParseError(
-                f"{name} is too weak: give the secret itself (at least {self.minimum} "
-                "characters, as Twilio made it)"
-            )
+            raise _ParseError(f"{name} is too weak: {advice}")
         return raw
+
+
+#: SECRET_KEY outside dev mode (dev mode signs its sessions with DEV_SECRET_KEY).
+STAFF_SECRET = Secret(MIN_SECRET_LENGTH, _GENERATE)
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,9 @@ class Number:
             value = float(raw)
         except ValueError:
             raise _ParseError(f"{name} must be a number, got {raw!r}") from None
+        if not math.isfinite(value):
+            # inf and nan parse as floats but are no count, rate or duration (int() fails).
+            raise _ParseError(f"{name} must be a finite number, got {raw!r}")
         problems = []
         if not value > self.minimum:
             problems.append(f"{name} must be greater than {self.minimum:g}, got {raw!r}")
@@ -327,6 +346,8 @@ class Setting:
     default: str | None = None
     #: Must be set when Twilio credentials are (outside dev mode the default is not enough).
     required: bool = False
+    #: Outside dev mode the value must pass this too (dev mode keeps its published defaults).
+    production: Parser | None = None
 
 
 #: Every setting, in the order their errors are listed.
@@ -340,7 +361,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TWILIO_AUTH_TOKEN",
         "twilio_auth_token",
-        Text(),
+        Secret(MIN_SECRET_LENGTH),
         doc="provider token; it also verifies webhook signatures",
     ),
     Setting(
@@ -378,7 +399,8 @@ SETTINGS: tuple[Setting, ...] = (
         "PUBLIC_BASE_URL",
         "public_base_url",
         HttpUrl(base=True),
-        doc="the URL the provider calls; signatures are checked against it",
+        required=True,
+        doc="the URL the provider calls; signatures are checked against it, never the Host",
     ),
     Setting(
         "SECRET_KEY",
@@ -386,6 +408,7 @@ SETTINGS: tuple[Setting, ...] = (
         Text(),
         default=DEV_SECRET_KEY,
         required=True,
+        production=STAFF_SECRET,
         doc="signs staff sessions",
     ),
     Setting(
@@ -542,6 +565,12 @@ def _check_credentials(env: Mapping[str, str]) -> list[str]:
         for setting in SETTINGS
         if setting.required and setting.env not in env
     ]
+    for setting in SETTINGS:
+        if setting.production is not None and setting.env in env:
+            try:
+                setting.production.parse(setting.env, env[setting.env])
+            except _ParseError as error:
+                errors.extend(error.args)
     if "TWILIO_FROM_NUMBER" not in env and "TWILIO_MESSAGING_SERVICE_SID" not in env:
         errors.append(
             "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required "
@@ -557,7 +586,9 @@ def _check_alerts(env: Mapping[str, str]) -> list[str]:
         errors.append("ALERT_EMAIL is required when SMTP_URL is set (who gets alert emails)")
     if "ALERT_EMAIL" in env and "SMTP_URL" not in env:
         errors.append("SMTP_URL is required when ALERT_EMAIL is set (the server that sends them)")
-    if "ALERT_EMAIL" in env and "PUBLIC_BASE_URL" not in env:
+    credentials = any(name in env for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))
+    # Outside dev mode PUBLIC_BASE_URL is required anyway: one line for it is enough.
+    if "ALERT_EMAIL" in env and "PUBLIC_BASE_URL" not in env and not credentials:
         errors.append(
             "PUBLIC_BASE_URL is required when ALERT_EMAIL is set (alert emails link to it)"
         )

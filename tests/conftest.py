@@ -55,6 +55,10 @@ FLOWS_DIR = ROOT / "flows"
 TEST_ACCOUNT_SID = "AC" + "1" * 32
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_FROM_NUMBER = "+15550100999"
+#: 32+ characters: outside dev mode a shorter SECRET_KEY stops startup.
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef"
+#: What Flask's test client calls: the PUBLIC_BASE_URL of signed_config's apps.
+LOCAL_BASE_URL = "http://localhost"
 #: The parent's phone a test texts from unless it says otherwise.
 PARENT = "+15550100123"
 
@@ -137,7 +141,9 @@ def signed_config(redis_url: str, tmp_path: Path, **overrides: str) -> dict[str,
         TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID,
         TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
         TWILIO_FROM_NUMBER=TEST_FROM_NUMBER,
-        SECRET_KEY="test-secret-key",
+        SECRET_KEY=TEST_SECRET_KEY,
+        # Required with credentials; the test client calls http://localhost, so Twilio would.
+        PUBLIC_BASE_URL=LOCAL_BASE_URL,
         CONSULTATION_URL="https://example.org/book",
         OFFICE_PHONE="555-0100",
     )
@@ -343,7 +349,7 @@ class Phone:
 def _public_sms_url(client: FlaskClient) -> str:
     with client.application.app_context():
         base = get_services().settings.public_base_url
-    return f"{base}/sms" if base else "http://localhost/sms"
+    return f"{base or LOCAL_BASE_URL}/sms"
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ def test_dev_mode_needs_nothing(tmp_path: Path) -> None:
         ("SECRET_KEY", "SECRET_KEY"),
         ("CONSULTATION_URL", "CONSULTATION_URL"),
         ("OFFICE_PHONE", "OFFICE_PHONE"),
+        ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL"),
         ("TWILIO_FROM_NUMBER", "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"),
     ],
 )
@@ -58,6 +59,54 @@ def test_outside_dev_mode_a_missing_setting_stops_startup(
     del config[missing]
     with pytest.raises(ConfigError, match=named):
         create_app(config)
+
+
+def test_credentials_without_a_public_base_url_stop_startup(tmp_path: Path) -> None:
+    # Without it signatures would be checked against the Host the client sent.
+    config = signed_config("redis://127.0.0.1:1/0", tmp_path, **ALERTS_ON)
+    del config["PUBLIC_BASE_URL"]
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    assert str(raised.value) == (
+        "invalid settings:\n  PUBLIC_BASE_URL is required outside dev mode (Twilio credentials set)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("SECRET_KEY", "short-but-mine"),
+        ("SECRET_KEY", "dev-only-not-secret"),
+        ("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcde"),
+    ],
+)
+def test_a_weak_secret_stops_startup_without_being_shown(
+    tmp_path: Path, name: str, secret: str
+) -> None:
+    config = signed_config("redis://127.0.0.1:1/0", tmp_path, **{name: secret})
+    with pytest.raises(ConfigError) as raised:
+        create_app(config)
+    assert f"  {name} is " in str(raised.value)
+    assert secret not in str(raised.value)
+
+
+def test_twilios_own_token_and_a_generated_key_start_production(tmp_path: Path) -> None:
+    token = "f3a9c0d1e2b34a5f6e7d8c9b0a1f2e3d"  # an auth token as Twilio makes them: 32 hex
+    config = signed_config(
+        "redis://127.0.0.1:1/0",
+        tmp_path,
+        TWILIO_AUTH_TOKEN=token,
+        SECRET_KEY="Zq3v-8kPn_2LwYt5Rm0xHc7Bd4Fg9Js1",
+    )
+    settings = load_settings(config)
+    assert settings.twilio_auth_token == token
+    assert not settings.dev_mode
+
+
+def test_dev_mode_keeps_any_secret_key(tmp_path: Path) -> None:
+    # Dev mode signs sessions on one machine: its published default and a short key both do.
+    assert load_settings({}).secret_key == "dev-only-not-secret"
+    assert load_settings({"SECRET_KEY": "a"}).secret_key == "a"
 
 
 SMTP_SHAPE = (
@@ -72,11 +121,23 @@ ALERTS_ON = {
 }
 
 WEAK_KEY = "is too weak: give the secret itself (at least 16 characters, as Twilio made it)"
+WEAK_TOKEN = "is too weak: give the secret itself (at least 32 characters, as Twilio made it)"
+GENERATE = (
+    "generate one of at least 32 characters, "
+    "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+)
+WEAK_SECRET = f"is too weak: {GENERATE}"
 #: One malformed value for every setting that can be malformed, and the line it earns.
 BAD_VALUES = [
     ("TWILIO_ACCOUNT_SID", "not-a-sid", "must look like AC followed by 32 hex digits"),
     ("TWILIO_WEBHOOK_SIGNING_KEY", "short-key", WEAK_KEY),
     ("TWILIO_WEBHOOK_SIGNING_KEY", "x" * 40, WEAK_KEY),
+    ("TWILIO_AUTH_TOKEN", "short-token", WEAK_TOKEN),
+    ("TWILIO_AUTH_TOKEN", "0" * 32, WEAK_TOKEN),
+    ("SECRET_KEY", "a", WEAK_SECRET),
+    ("SECRET_KEY", "x" * 30 + "y", WEAK_SECRET),
+    ("SECRET_KEY", "z" * 40, WEAK_SECRET),
+    ("SECRET_KEY", "dev-only-not-secret", f"is the published development key: {GENERATE}"),
     ("TWILIO_FROM_NUMBER", "555-1234", "must be an E.164 number like +15551234567"),
     ("TWILIO_FROM_NUMBER", "+0123456789", "must be an E.164 number like +15551234567"),
     (
@@ -91,12 +152,16 @@ BAD_VALUES = [
     ("CONSULTATION_URL", "https://", "must be an http(s) URL, got 'https://'"),
     ("OUTBOUND_MPS", "fast", "must be a number, got 'fast'"),
     ("OUTBOUND_MPS", "0", "must be greater than 0, got '0'"),
-    ("OUTBOUND_MPS", "nan", "must be greater than 0, got 'nan'"),
+    ("OUTBOUND_MPS", "nan", "must be a finite number, got 'nan'"),
+    ("OUTBOUND_MPS", "inf", "must be a finite number, got 'inf'"),
     ("CONVERSATION_IDLE_DAYS", "-1", "must be greater than 0, got '-1'"),
     ("SCREENING_RETENTION_DAYS", "0", "must be greater than 0, got '0'"),
     ("TRUSTED_PROXIES", "some", "must be a number, got 'some'"),
     ("TRUSTED_PROXIES", "-1", "must be greater than -1, got '-1'"),
     ("TRUSTED_PROXIES", "1.5", "must be a whole number"),
+    ("TRUSTED_PROXIES", "inf", "must be a finite number, got 'inf'"),
+    ("TRUSTED_PROXIES", "nan", "must be a finite number, got 'nan'"),
+    ("TRUSTED_PROXIES", "-inf", "must be a finite number, got '-inf'"),
     ("TWILIO_TIMEOUT_SECONDS", "0", "must be greater than 0, got '0'"),
     ("STAFF_IDLE_MINUTES", "soon", "must be a number, got 'soon'"),
     ("FLOWS_DIR", "/nonexistent/flows", "'/nonexistent/flows' is not a directory"),
@@ -133,7 +198,11 @@ def test_a_malformed_setting_is_named(tmp_path: Path, name: str, value: str, lin
 
 
 def test_every_setting_that_can_be_malformed_has_a_bad_value() -> None:
-    free_form = {s.env for s in SETTINGS if isinstance(s.parser, Text) or s.parser == Directory()}
+    free_form = {
+        s.env
+        for s in SETTINGS
+        if (isinstance(s.parser, Text) and s.production is None) or s.parser == Directory()
+    }
     assert {name for name, _, _ in BAD_VALUES} == {s.env for s in SETTINGS} - free_form
 
 

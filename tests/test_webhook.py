@@ -38,6 +38,9 @@ PUBLIC_BASE = "https://sms.example.org"
 PUBLIC_URL = f"{PUBLIC_BASE}/sms"
 #: What a TLS-terminating proxy adds when it forwards Twilio's https call.
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.example.org"}
+#: A URL of the client's choosing, and the headers that would claim it past a proxy.
+OTHER_URL = "http://other.example/sms"
+CLIENT_FORWARDED = {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "other.example"}
 #: Several hundred KB: far over MAX_CONTENT_LENGTH (Twilio's real posts are a few KB).
 HUGE = "x" * 400_000
 
@@ -270,32 +273,64 @@ SIGNATURE_CASES = [
         200,
         config=PUBLIC,
     ),
-    # TRUSTED_PROXIES: X-Forwarded-Proto/Host rebuild the URL Twilio called.
-    Case("proxy trusted: forwarded", signed(PUBLIC_URL, headers=FORWARDED), 200, config=PROXIED),
-    Case("proxy not trusted: forwarded", signed(PUBLIC_URL, headers=FORWARDED), 403),
+    # The signed URL is PUBLIC_BASE_URL's, never one the request names: a client picks its
+    # Host and, reaching the app past the proxy, its X-Forwarded-* headers too.
     Case(
-        "proxy trusted: signed for local URL",
-        signed(LOCAL_URL, headers=FORWARDED),
+        "Host chosen by the client, signed for it",
+        signed(OTHER_URL, headers={"Host": "other.example"}),
+        403,
+    ),
+    Case(
+        "Host chosen by the client, signed for the public URL",
+        signed(LOCAL_URL, headers={"Host": "other.example"}),
+        200,
+    ),
+    Case(
+        "proxy trusted: forwarded host chosen by the client, signed for it",
+        signed(OTHER_URL, headers=CLIENT_FORWARDED),
         403,
         config=PROXIED,
     ),
     Case(
-        "proxy trusted: forwarded port 443",
+        "proxy trusted: forwarded https chosen by the client, signed for it",
+        signed("https://localhost/sms", headers={"X-Forwarded-Proto": "https"}),
+        403,
+        config=PROXIED,
+    ),
+    Case(
+        "proxy not trusted: forwarded, signed for the forwarded URL",
+        signed(PUBLIC_URL, headers=FORWARDED),
+        403,
+    ),
+    Case(
+        "proxy trusted: forwarded, signed for the public URL",
+        signed(PUBLIC_URL, headers=FORWARDED),
+        200,
+        config={**PUBLIC, **PROXIED},
+    ),
+    Case(
+        "proxy trusted: forwarded port 443, signed for the public URL",
         signed(PUBLIC_URL, headers={**FORWARDED, "X-Forwarded-Port": "443"}),
         200,
-        config=PROXIED,
+        config={**PUBLIC, **PROXIED},
+    ),
+    Case(
+        "proxy trusted: forwarded, signed for the local URL",
+        signed(LOCAL_URL, headers=FORWARDED),
+        403,
+        config={**PUBLIC, **PROXIED},
     ),
     Case(
         "proxy trusted: query signed",
         signed(f"{PUBLIC_URL}?office=east", path="/sms?office=east", headers=FORWARDED),
         200,
-        config=PROXIED,
+        config={**PUBLIC, **PROXIED},
     ),
     Case(
         "proxy trusted: percent-encoded query signed",
         signed(f"{PUBLIC_URL}?key=ab%2Fcd", path="/sms?key=ab%2Fcd", headers=FORWARDED),
         200,
-        config=PROXIED,
+        config={**PUBLIC, **PROXIED},
     ),
 ]
 
