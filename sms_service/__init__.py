@@ -8,7 +8,6 @@ blueprints (webhook, health, staff). README's "Layout" says which module owns wh
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 
@@ -57,12 +56,6 @@ def create_app(
     environ.update(test_config or {})
     settings = load_settings(environ)
     configure_logging(settings.log_level)
-
-    if not settings.dev_mode and settings.public_base_url is None:
-        logging.getLogger(__name__).warning(
-            "PUBLIC_BASE_URL is not set: no delivery status callbacks will be requested, and "
-            "signatures are checked against the URL each request arrives at"
-        )
 
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)

@@ -133,13 +133,14 @@ def _json_body(url: str) -> str:
 
 
 def public_url(settings: Settings) -> str:
-    """Return the URL the provider called, as it saw it (behind proxies too)."""
+    """Return the URL the provider called: PUBLIC_BASE_URL and the request's path and query."""
+    # Never the request's Host or X-Forwarded-*: a client picks those, so a signature made for
+    # a URL of the client's choosing would pass. Outside dev mode the setting is required.
+    if settings.public_base_url is None:
+        raise SignatureError("PUBLIC_BASE_URL is not set")
     # The query string exactly as sent: Twilio signs it undecoded (request.url re-encodes it).
     query = request.query_string.decode("latin-1")
-    suffix = request.path + (f"?{query}" if query else "")
-    if settings.public_base_url:
-        return settings.public_base_url + suffix
-    return f"{request.scheme}://{request.host}{request.script_root}{suffix}"
+    return settings.public_base_url + request.path + (f"?{query}" if query else "")
 
 
 def webhook_fields() -> MultiDict[str, str]:
