@@ -298,31 +298,6 @@ def test_a_work_horse_killed_mid_send_still_sends_one_text(
     assert followup_count(app) == 1
 
 
-def test_a_whole_worker_killed_mid_send_is_recovered_by_another(
-    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
-) -> None:
-    app = slow_provider(redis_url, tmp_path, twilio_api, env)
-    conversation_id = complete(app, "+15550100609")
-    first = workers.start("--job-monitoring-interval", "2")
-    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
-    for pid in [*_children(first.pid), first.pid]:
-        os.kill(pid, signal.SIGKILL)
-    killed_at = time.monotonic()
-    workers.start("--maintenance-interval", "2", "--job-monitoring-interval", "2")
-
-    wait_for(
-        lambda: sid_recorded(app, conversation_id),
-        150,
-        "another worker to take the job up",
-        workers,
-    )
-    took = time.monotonic() - killed_at
-    print(f"whole worker killed: another worker finished the job {took:.1f} s later")
-    wait_for(lambda: settled(app, conversation_id), 30, "the jobs to end", workers)
-    assert len(twilio_api.messages) == 1
-    assert followup_count(app) == 1
-
-
 def test_twenty_completions_at_once_respect_outbound_mps(
     redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
 ) -> None:

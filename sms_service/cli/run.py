@@ -12,6 +12,12 @@ import click
 
 from ..redis_conn import WORKER, start_embedded
 from ..services import get_services
+from ..worker import (
+    DEFAULT_HEARTBEAT_GRACE,
+    DEFAULT_JOB_MONITORING_INTERVAL,
+    DEFAULT_MAINTENANCE_INTERVAL,
+    ServiceWorker,
+)
 from .startup import build_app, read_settings
 
 
@@ -75,32 +81,43 @@ def run(host: str, port: int, web_workers: int) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option(
     "--maintenance-interval",
-    default=30,
+    default=DEFAULT_MAINTENANCE_INTERVAL,
     show_default=True,
+    type=click.IntRange(min=1),
     help="Seconds between checks for jobs that a dead worker left behind.",
 )
 @click.option(
     "--job-monitoring-interval",
-    default=10,
+    default=DEFAULT_JOB_MONITORING_INTERVAL,
     show_default=True,
-    help="Seconds between heartbeats of a running job (a dead worker's job is taken up "
-    "about 60 s after its last heartbeat).",
+    type=click.IntRange(min=1),
+    help="Seconds between heartbeats of a running job.",
 )
-def worker(burst: bool, maintenance_interval: int, job_monitoring_interval: int) -> None:
+@click.option(
+    "--heartbeat-grace",
+    default=DEFAULT_HEARTBEAT_GRACE,
+    show_default=True,
+    # Under the scheduler lock's 61 s, so a dead scheduler's lock is freed sooner.
+    type=click.IntRange(min=1, max=45),
+    help="Seconds a heartbeat may be late before its job counts as abandoned and is retried "
+    "(a dead worker's job starts again within interval + grace + maintenance interval + 5 s).",
+)
+def worker(
+    burst: bool, maintenance_interval: int, job_monitoring_interval: int, heartbeat_grace: int
+) -> None:
     """Run an RQ worker (with its scheduler) on the service's queue."""
-    from rq import Worker
-
     from ..jobs import schedule_sweep, sweep_pending_evaluations
 
     # No webhook waits on the worker: it may wait out a slow Redis rather than fail a job.
     app = build_app(redis_timeouts=WORKER)
     with app.app_context():
         services = get_services()
-        rq_worker = Worker(
+        rq_worker = ServiceWorker(
             [services.queue],
             connection=services.rq_redis,
             maintenance_interval=maintenance_interval,
             job_monitoring_interval=job_monitoring_interval,
+            heartbeat_grace=heartbeat_grace,
             # An idle worker blocks on the queue for worker_ttl - 15 s between maintenance
             # passes: keep that to the maintenance interval so abandoned jobs are found.
             worker_ttl=maintenance_interval + 15,

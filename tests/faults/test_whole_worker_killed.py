@@ -1,0 +1,77 @@
+"""A whole worker killed mid-send (work horse and all): another worker sends the text, once,
+within the bound README states."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from conftest import provider_config
+from test_worker import (
+    Workers,
+    _children,
+    complete,
+    followup_count,
+    settled,
+    sid_recorded,
+    slow_provider,
+    wait_for,
+)
+from twilio_api import FakeTwilio
+
+from sms_service.worker import recovery_bound
+
+from .conftest import Figure
+
+#: Short intervals, so the case takes seconds (production's defaults give 45 s: README).
+MONITORING, GRACE, MAINTENANCE = 2, 5, 2
+FLAGS = ("--job-monitoring-interval", str(MONITORING), "--heartbeat-grace", str(GRACE))
+#: A send's claim outlives the dead worker: 2 x TWILIO_TIMEOUT_SECONDS (5, slow_provider) + 5.
+CLAIM_SECONDS = 15
+
+
+@pytest.fixture
+def env(
+    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
+) -> dict[str, str]:
+    return {**os.environ, **provider_config(redis_url, tmp_path, twilio_api)}
+
+
+@pytest.fixture
+def workers(env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
+    pool = Workers(env, tmp_path)
+    yield pool
+    pool.stop()
+
+
+def test_a_whole_worker_killed_mid_send_is_recovered_by_another_in_time(
+    redis_url: str,
+    tmp_path: Path,
+    twilio_api: FakeTwilio,
+    workers: Workers,
+    env: dict[str, str],
+    figure: Figure,
+) -> None:
+    app = slow_provider(redis_url, tmp_path, twilio_api, env)
+    conversation_id = complete(app, "+15550100609")
+    first = workers.start(*FLAGS)
+    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
+    for pid in [*_children(first.pid), first.pid]:
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    workers.start(*FLAGS, "--maintenance-interval", str(MAINTENANCE))
+
+    wait_for(lambda: sid_recorded(app, conversation_id), 120, "another worker's retry", workers)
+    took = time.monotonic() - killed_at
+    figure("whole worker killed: text found and recorded by another worker after", f"{took:.1f} s")
+    wait_for(lambda: settled(app, conversation_id), 30, "the jobs to end", workers)
+    assert len(twilio_api.messages) == 1
+    assert followup_count(app) == 1
+    # Taken up within the bound (14 s here), then the retry waits out the dead send's claim:
+    # twice that, so a slow machine cannot fail it, while RQ's own 60 s floor would.
+    assert took <= 2 * (recovery_bound(MONITORING, GRACE, MAINTENANCE) + CLAIM_SECONDS)
