@@ -3,23 +3,33 @@
 Each job gets the app's services and calls one function that does the work (`intake.take_in`,
 `outbound.sending.send_once`, `alerts.Alerts.deliver`); this module keeps the queue name, job
 ids, retries and the sweep.
-No job argument or description holds a phone number or a message body.
+No job argument or description holds a phone number or a message body, and no failed job's
+record does either: a job's exception reaches RQ (its log, its results, the failed-job
+registry) as a JobFailedError carrying the original traceback redacted.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import traceback
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from redis.client import Pipeline
 from rq import Queue, Retry
 
 from .intake import take_in
+from .logs import redact
 from .outbound.sending import send_once
 from .services import get_services
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 QUEUE_NAME = "sms-screener"
 #: Failed jobs stay inspectable for a month.
@@ -35,6 +45,31 @@ SWEEP_JOB_ID = "sweep-pending-evaluations"
 SWEEP_EVERY = timedelta(seconds=60)
 #: A completed screening with no job this long after completion lost its enqueue.
 SWEEP_GRACE_SECONDS = 30
+
+
+class JobFailedError(Exception):
+    """A job's failure as RQ keeps it: the original traceback, redacted."""
+
+
+def redacted_failures(job: Callable[P, R]) -> Callable[P, R]:
+    """Make a job raise its failures with no phone number or Redis command arguments in them.
+
+    RQ stores and logs the text of whatever a job raises (redis-py's pipeline errors name
+    every argument, a client's error may hold a number in a URL). A failure with nothing to
+    hide is raised as it is; any other becomes a JobFailedError with the traceback redacted.
+    """
+
+    @wraps(job)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return job(*args, **kwargs)
+        except Exception as exc:
+            text = "".join(traceback.format_exception(exc)).rstrip()
+            if redact(text) == text:
+                raise
+            raise JobFailedError(redact(text)) from None
+
+    return run
 
 
 def evaluation_job_id(conversation_id: str) -> str:
@@ -90,17 +125,20 @@ def enqueue_alert(queue: Queue, event_id: str, pipeline: Pipeline | None = None)
     )
 
 
+@redacted_failures
 def evaluate_screening(conversation_id: str) -> str:
     """Evaluate a completed screening, create its follow-up and queue its result text."""
     services = get_services()
     return take_in(services, conversation_id, lambda m: enqueue_send(services.queue, m))
 
 
+@redacted_failures
 def send_text(message_id: str) -> str:
     """Send one recorded text once, whatever happens to the workers or the provider."""
     return send_once(get_services(), message_id)
 
 
+@redacted_failures
 def send_alert(event_id: str) -> str:
     """Email the office about one alert event once; raise to be retried later."""
     return get_services().alerts.deliver(event_id)
@@ -117,6 +155,7 @@ def schedule_sweep(queue: Queue) -> None:
     )
 
 
+@redacted_failures
 def sweep_pending_evaluations() -> int:
     """Enqueue completed screenings whose evaluation job was lost; then schedule the next sweep.
 

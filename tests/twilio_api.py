@@ -52,6 +52,8 @@ class FakeTwilio:
     auth_token: str
     #: How long "timeout" and "hang" keep the client waiting.
     delay: float = 3.0
+    #: A 21211's message names the number, as Twilio's does.
+    name_the_number: bool = False
     messages: list[Sent] = field(default_factory=list)
     requests: list[tuple[str, str, float]] = field(default_factory=list)
     _script: deque[Behaviour] = field(default_factory=deque)
@@ -125,6 +127,9 @@ class FakeTwilio:
             behaviour = self._script.popleft() if self._script else "ok"
         if behaviour in ERRORS:
             status, code, message = ERRORS[behaviour]
+            if behaviour == "21211" and self.name_the_number:
+                # As Twilio's own text does: "The 'To' number +1555... is not a valid ...".
+                message = f"The 'To' number {form.get('To', '')} is not a valid phone number."
             body = {"code": code, "message": message, "more_info": "", "status": status}
             self._reply(handler, status, body)
             return

@@ -99,8 +99,7 @@ def classify_send_error(exc: Exception) -> SendError:
     if isinstance(exc, requests.exceptions.RequestException):
         # The request may have reached the provider: the next try checks before sending.
         return AmbiguousSendError(f"no answer from the provider: {type(exc).__name__}")
-    status = cast(int | None, getattr(exc, "status", None))
-    code = cast(int | None, getattr(exc, "code", None))
+    status, code = _status_of(exc), _code_of(exc)
     text = f"provider refused the text: HTTP {status}, error {code}"
     # Only the table's own codes: an unknown one is judged by its HTTP status alone.
     known = ERRORS.get(str(code)) if code is not None else None
@@ -111,6 +110,22 @@ def classify_send_error(exc: Exception) -> SendError:
     if (status is not None and 400 <= status < 500) or (known is not None and not known.retryable):
         return PermanentSendError(text, status, code)
     return AmbiguousSendError(f"unexpected provider failure: {type(exc).__name__}", status, code)
+
+
+def _status_of(exc: Exception) -> int | None:
+    return cast(int | None, getattr(exc, "status", None))
+
+
+def _code_of(exc: Exception) -> int | None:
+    return cast(int | None, getattr(exc, "code", None))
+
+
+def _described(exc: Exception) -> str:
+    """Name a client failure by its type, HTTP status and error code: never its text."""
+    status, code = _status_of(exc), _code_of(exc)
+    if status is None and code is None:
+        return type(exc).__name__
+    return f"{type(exc).__name__}, HTTP {status}, error {code}"
 
 
 def _never_connected(exc: Exception) -> bool:
@@ -148,7 +163,9 @@ class TwilioSender:
         try:
             message = self._client.messages.create(**params)
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            raise classify_send_error(exc) from exc
+            # Not chained: the client's error text holds the number (the URL, Twilio's
+            # message); ours keeps what debugging needs, the HTTP status and error code.
+            raise classify_send_error(exc) from None
         return SentMessage(str(message.sid), str(message.status or DeliveryStatus.QUEUED))
 
     def find_sent(self, to: str, body: str, since: float) -> SentMessage | None:
@@ -159,7 +176,12 @@ class TwilioSender:
                 to=to, date_sent_after=sent_after, page_size=50, limit=50
             )
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            raise RetryableSendError(f"could not check earlier attempt: {exc}") from exc
+            # The client's text holds the lookup's URL (Messages.json?To=<the number>).
+            raise RetryableSendError(
+                f"could not check earlier attempt: {_described(exc)}",
+                _status_of(exc),
+                _code_of(exc),
+            ) from None
         for message in candidates:
             if message.body == body:
                 return SentMessage(str(message.sid), str(message.status))
