@@ -16,7 +16,7 @@ from flask import Flask
 from rq import Queue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import health, jobs, staff, webhook
+from . import health, jobs, staff, unavailable, webhook
 from .accounts import StaffStore
 from .alerts import AlertKind, Alerts, Mail
 from .clock import Clock, system_clock
@@ -140,6 +140,7 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
     staff.init_app(app, settings, clock)
+    unavailable.init_app(app)
     # The provider signs its posts; CSRF tokens are for staff forms.
     staff.csrf.exempt(webhook.bp)
     staff.csrf.exempt(health.bp)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
-from flask import Blueprint, request, session
+from flask import Blueprint, abort, request, session
 from flask_login import current_user
 
 from ..outbound.errors import office_notices
@@ -23,6 +24,19 @@ bp = Blueprint(
 
 #: Requests a page makes by itself (the queue's refresh): they do not count as activity.
 _BACKGROUND_ENDPOINTS = frozenset({"staff.queue_rows"})
+
+
+#: A follow-up id as the service makes them (uuid4 hex); tests' and older ids are word
+#: characters and dashes. Never a colon: an id in a URL cannot name another key.
+_FOLLOWUP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@bp.url_value_preprocessor
+def check_followup_id(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Answer 404 for a follow-up id that no follow-up could have (`<id>:audit`...)."""
+    followup_id = (values or {}).get("followup_id")
+    if followup_id is not None and not _FOLLOWUP_ID.fullmatch(str(followup_id)):
+        abort(404)
 
 
 @bp.before_request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -33,11 +34,20 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | tuple[str, int] 
     session[SESSION_TOKEN] = attempt.session_token
     login_user(StaffUser(attempt.account))
     session.permanent = True
-    target = request.args.get("next", "")
+    return redirect(safe_next(request.args.get("next", "")))
+
+
+#: A staff path as a redirect may name it: printable ASCII, no backslash (which browsers read
+#: as a slash), so no header can be split and no other host reached.
+_SAFE_PATH = re.compile(r"/staff(?:[/?#][\x21-\x5b\x5d-\x7e]*)?")
+
+
+def safe_next(target: str) -> str:
+    """Return the page to go to after login: `next` when it is a staff page, else the queue."""
     parts = urlsplit(target)
-    if not target.startswith("/staff") or parts.netloc or parts.scheme:
-        target = url_for("staff.queue")
-    return redirect(target)
+    if not _SAFE_PATH.fullmatch(target) or parts.netloc or parts.scheme:
+        return str(url_for("staff.queue"))
+    return target
 
 
 @bp.post("/logout")

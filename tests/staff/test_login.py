@@ -393,6 +393,11 @@ def log_in_then(client: FlaskClient, target: str) -> TestResponse:
         "javascript:alert(1)",
         "http:/evil.example",
         "/elsewhere",
+        "/staff\r\nX:y",  # a header split: a 500 before
+        "/staff/\nSet-Cookie: a=b",
+        "/staff/\\evil.example",
+        "/staffevil",
+        "/staff/caf\u00e9",
     ],
 )
 def test_an_outside_next_is_ignored_at_login(app: Flask, client: FlaskClient, target: str) -> None:
