@@ -16,7 +16,7 @@ from flask import Flask
 from rq import Queue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import health, jobs, staff, unavailable, webhook
+from . import health, jobs, request_body, staff, unavailable, webhook
 from .accounts import StaffStore
 from .alerts import AlertKind, Alerts, Mail
 from .clock import Clock, system_clock
@@ -137,6 +137,7 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
+    request_body.init_app(app)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
     staff.init_app(app, settings, clock)
