@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import redis as redis_lib
@@ -234,3 +235,34 @@ def test_redis_out_of_memory_every_route_answers_503_or_4xx(tmp_path: Path, figu
             figure("session tokens in the log", str(len(leaked)))
     finally:
         server.kill()
+
+
+def chunked(size: int, piece: int = 64 * 1024) -> Iterator[bytes]:
+    """Yield a urlencoded body of about size bytes in pieces (requests sends it chunked)."""
+    yield b"MessageSid=SM1&From=%2B15550100778&Body="
+    for _ in range(size // piece):
+        yield b"x" * piece
+
+
+def test_a_10_mb_chunked_body_is_413_and_bad_utf8_is_read(
+    own_redis: RedisProcess, tmp_path: Path, figure: Figure
+) -> None:
+    """Under gunicorn, which reads chunked bodies: 413 before the signature (403 before)."""
+    with running_site(own_redis, tmp_path) as site:
+        response = requests.post(
+            site.base + "/sms",
+            data=chunked(10 * 1024 * 1024),
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "X-Twilio-Signature": "whatever"},
+            timeout=TIMEOUT,
+        )  # fmt: skip
+        assert response.status_code == 413
+        form = {**inbound(), "Body": "caf\ufffd"}
+        raw = urlencode(form).encode().replace(b"caf%EF%BF%BD", b"caf\xe9")
+        signed = {"X-Twilio-Signature": sign(site.base + "/sms", form),
+                  "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+        answered = requests.post(site.base + "/sms", data=raw, headers=signed, timeout=TIMEOUT)
+        assert answered.status_code == 200, answered.text
+        assert "<Message>" in answered.text
+        figure("10 MB chunked body", str(response.status_code))
+        figure("a form with a raw 0xE9 byte", str(answered.status_code))
