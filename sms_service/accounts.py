@@ -78,6 +78,7 @@ class StaffStore:
         #: A session unused this long is over (STAFF_IDLE_MINUTES).
         self._idle = session_idle_seconds
         self._throttle = LoginThrottle(client, LOGIN_LIMIT, LOGIN_WINDOW_SECONDS, clock)
+        self._start = client.register_script(_START_SESSION)
         # Verifying a made-up hash for unknown accounts keeps their timing like a real one.
         self._dummy_hash = self._hasher.hash("not a real password, only for timing")
 
@@ -171,10 +172,10 @@ class StaffStore:
         """Open a session for an account; return its token (kept in the signed cookie)."""
         email = normalize_email(email)
         token = secrets.token_urlsafe(32)
-        pipe = self._r.pipeline()
-        pipe.set(keys.staff_session(token), self._session_value(email), ex=self._expiry)
-        pipe.sadd(keys.staff_sessions(email), token)
-        pipe.execute()
+        self._start(
+            keys=[keys.staff_sessions(email), keys.staff_session(token)],
+            args=[token, self._session_value(email), self._expiry, keys.staff_session("")],
+        )
         return token
 
     def session_alive(self, token: str, email: str) -> bool:
@@ -191,8 +192,12 @@ class StaffStore:
 
     def touch_session(self, token: str, email: str) -> None:
         """Restart a session's idle clock (on real use, not a page refreshing itself)."""
-        value = self._session_value(normalize_email(email))
-        self._r.set(keys.staff_session(token), value, ex=self._expiry, xx=True)
+        email = normalize_email(email)
+        pipe = self._r.pipeline()
+        pipe.set(keys.staff_session(token), self._session_value(email), ex=self._expiry, xx=True)
+        # The index outlives every session in it: it expires with the last one used.
+        pipe.expire(keys.staff_sessions(email), self._expiry)
+        pipe.execute()
 
     def _session_value(self, email: str) -> str:
         return json.dumps({"email": email, "used_at": self._clock()})
@@ -218,6 +223,20 @@ class StaffStore:
 
 #: Seconds a session key outlives its idle limit in Redis (the clock check ends it first).
 _SESSION_CLEANUP_SLACK = 60
+
+# Open a session and index it under its account; the index forgets tokens whose session has
+# expired, and expires itself with the newest session (each use moves both on).
+_START_SESSION = """
+for _, token in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[4] .. token) == 0 then
+    redis.call('SREM', KEYS[1], token)
+  end
+end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
 
 
 # The login limit's moving window: one sorted set of attempt times per bucket (an account, an

@@ -137,7 +137,7 @@ def login_failures(bucket: str) -> str:
 
 
 def staff_sessions(email: str) -> str:
-    """Return the key of the set of an account's session tokens."""
+    """Return the key of the set of an account's session tokens (expires with the newest)."""
     return f"{PREFIX}staff-sessions:{email}"
 
 

@@ -85,3 +85,22 @@ def test_a_right_password_is_forgiven(redis: redis_lib.Redis, clock: FakeClock) 
     throttle.forgive(["account:w"], attempt)
     assert throttle.claim(["account:w"])[0] == 0
     assert throttle.claim(["account:w"])[0] == 60
+
+
+def test_an_accounts_session_index_forgets_dead_tokens_and_expires_with_the_newest(
+    redis: redis_lib.Redis, clock: FakeClock
+) -> None:
+    store = StaffStore(redis, FAST_HASHER, clock, session_idle_seconds=60)
+    index = "smss:staff-sessions:e@office.test"
+    dead = [store.start_session("e@office.test") for _ in range(3)]
+    for token in dead:
+        redis.delete(f"smss:staff-session:{token}")  # as their expiry would
+    alive = store.start_session("e@office.test")
+    assert redis.smembers(index) == {alive}, "each login prunes the tokens of ended sessions"
+    assert 0 < redis.ttl(index) <= 120
+    redis.expire(index, 5)
+    store.touch_session(alive, "e@office.test")
+    assert redis.ttl(index) > 60, "using a session keeps its index as long as the session"
+    store.end_all_sessions("e@office.test")
+    assert not store.session_alive(alive, "e@office.test")
+    assert not redis.exists(index)
