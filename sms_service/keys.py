@@ -83,7 +83,11 @@ def status_parked(provider_sid: str) -> str:
 
 
 def thread(phone: str) -> str:
-    """Return the key of every text in and out with one phone, in order, across screenings."""
+    """Return the key of every text in and out with one phone, in order, across screenings.
+
+    It expires CONVERSATION_IDLE_DAYS after the last text while the phone has no completed
+    screening, SCREENING_RETENTION_DAYS after it once one has (then it is the follow-ups').
+    """
     return f"{PREFIX}thread:{phone}"
 
 

@@ -65,7 +65,15 @@ for i = 13, #ARGV do
   redis.call('RPUSH', KEYS[7], ARGV[i])
 end
 redis.call('LTRIM', KEYS[7], -{THREAD_LIMIT}, -1)
-redis.call('EXPIRE', KEYS[7], ARGV[9])
+-- the thread of a phone with no completed screening goes with its idle conversation; once a
+-- screening completed (it has follow-ups), it is its follow-ups' conversation: the retention
+local thread_ttl = tonumber(ARGV[3])
+if redis.call('EXISTS', KEYS[11]) == 1 then
+  thread_ttl = tonumber(ARGV[9])
+end
+if redis.call('TTL', KEYS[7]) < thread_ttl then
+  redis.call('EXPIRE', KEYS[7], thread_ttl)
+end
 local first = 0
 if ARGV[11] ~= '' then
   -- a text for the office: into the follow-up's inbox, unread until staff open it
@@ -239,6 +247,7 @@ class ConversationStore:
                 keys.followup(conversation_id),
                 keys.followup_inbox(conversation_id),
                 keys.followup_audit(conversation_id),
+                keys.followups_of(phone),
             ],
             args=[
                 token,

@@ -178,21 +178,41 @@ def test_a_claim_whose_holder_died_is_taken_over(
 def test_every_commit_reapplies_every_expiry(
     store: ConversationStore, redis: redis_lib.Redis
 ) -> None:
-    _apply(store, _state(), "SM1", screening=_screening())
+    done = _state(status=Status.COMPLETED)
+    _apply(store, done, "SM1", screening=_screening())
     for key in (keys.conversation(PHONE), keys.thread(PHONE), keys.screening("c1")):
         redis.expire(key, 100)
-    _apply(store, _state(), "SM2", screening=_screening())
-    assert IDLE - 60 < redis.ttl(keys.conversation(PHONE)) <= IDLE
+    _apply(store, done, "SM2", screening=_screening())
+    assert RETENTION - 60 < redis.ttl(keys.conversation(PHONE)) <= RETENTION, (
+        "a finished screening's conversation lives as long as its answers"
+    )
     assert RETENTION - 60 < redis.ttl(keys.thread(PHONE)) <= RETENTION
     assert RETENTION - 60 < redis.ttl(keys.screening("c1")) <= RETENTION
     for sid in ("SM1", "SM2"):
         assert INBOUND_TTL_SECONDS - 60 < redis.ttl(keys.inbound(sid)) <= INBOUND_TTL_SECONDS
-    _apply(store, _state(), "SM3")
-    assert RETENTION - 60 < redis.ttl(keys.thread(PHONE)) <= RETENTION, "no screening: still"
-    _apply(store, _state(status=Status.COMPLETED), "SM4")
-    assert RETENTION - 60 < redis.ttl(keys.conversation(PHONE)) <= RETENTION, (
-        "a finished screening's conversation lives as long as its answers"
-    )
+    _apply(store, _state("c2"), "SM3")
+    assert IDLE - 60 < redis.ttl(keys.conversation(PHONE)) <= IDLE
+    assert RETENTION - 60 < redis.ttl(keys.thread(PHONE)) <= RETENTION, "never shortened"
+
+
+def test_an_abandoned_conversations_thread_expires_when_it_idles(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    _apply(store, _state(), "SM1", body="my son is 9")
+    assert IDLE - 60 < redis.ttl(keys.thread(PHONE)) <= IDLE
+    assert IDLE - 60 < redis.ttl(keys.conversation(PHONE)) <= IDLE
+
+
+def test_a_thread_with_follow_ups_lives_as_long_as_screenings(
+    store: ConversationStore, redis: redis_lib.Redis
+) -> None:
+    # An earlier screening's follow-up: the phone's later texts are its conversation too.
+    redis.zadd(keys.followups_of(PHONE), {"c0": NOW})
+    redis.rpush(keys.thread(PHONE), "{}")
+    redis.expire(keys.thread(PHONE), 100)
+    _apply(store, _state(), "SM1")
+    assert RETENTION - 60 < redis.ttl(keys.thread(PHONE)) <= RETENTION
+    assert IDLE - 60 < redis.ttl(keys.conversation(PHONE)) <= IDLE
 
 
 def test_an_opt_out_never_expires_and_start_lifts_it(
