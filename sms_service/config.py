@@ -73,6 +73,8 @@ class Settings:
     twilio_timeout_seconds: float = 10.0
     #: Minutes without a request after which a staff session ends.
     staff_idle_minutes: float = 30.0
+    #: Days a closed follow-up (and its notes, audit trail, texts) is kept after closing.
+    followup_retention_days: float = 365.0
     #: The shared key Twilio signs webhooks with (HMAC-SHA256) when a Webhook Setting says so.
     #: Kept out of repr, so a logged or printed Settings never shows it.
     twilio_webhook_signing_key: str | None = field(default=None, repr=False)
@@ -93,6 +95,10 @@ class Settings:
     @property
     def retention_seconds(self) -> int:
         return int(self.screening_retention_days * 86400)
+
+    @property
+    def followup_retention_seconds(self) -> int:
+        return int(self.followup_retention_days * 86400)
 
     @property
     def alert_sender(self) -> str | None:
@@ -454,6 +460,13 @@ SETTINGS: tuple[Setting, ...] = (
         Number(0),
         default="30",
         doc="how long a completed screening's answers are kept",
+    ),
+    Setting(
+        "FOLLOWUP_RETENTION_DAYS",
+        "followup_retention_days",
+        Number(0),
+        default="365",
+        doc="how long a closed follow-up is kept after closing (open ones are kept)",
     ),
     Setting(
         "TRUSTED_PROXIES",

@@ -106,6 +106,8 @@ class Followup:
     started_at: float = 0.0
     #: Staff have seen the parent's texts after the result up to this time.
     seen_at: float = 0.0
+    #: When the follow-up was last closed (0: open, or closed before this was recorded).
+    closed_at: float = 0.0
     # Read with the record, never stored in it:
     #: The parent's texts after the result that no staff member has seen.
     unread: int = 0
@@ -145,6 +147,7 @@ class Followup:
             "updated_at": repr(self.updated_at or self.created_at),
             "started_at": repr(self.started_at),
             "seen_at": repr(self.seen_at),
+            **({"closed_at": repr(self.closed_at)} if self.closed_at else {}),
         }
 
     @classmethod
@@ -169,6 +172,7 @@ class Followup:
             updated_at=float(data.get("updated_at", data["created_at"])),
             started_at=float(data.get("started_at", "0")),
             seen_at=float(data.get("seen_at", "0")),
+            closed_at=float(data.get("closed_at", "0")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -304,6 +308,24 @@ class FollowupStore:
         """Record that staff have seen the parent's texts up to a time."""
         self._mark_seen(keys=[keys.followup(followup_id)], args=[repr(upto)])
 
+    def closed_before(self, cutoff: float) -> builtins.list[str]:
+        """Return the ids of follow-ups closed before a time (open ones never).
+
+        One closed before closing times were recorded counts from its last change (updated_at).
+        """
+        members = cast(builtins.list[str], self._r.zrange(keys.FOLLOWUP_QUEUE, 0, -1))
+        pipe = self._r.pipeline(transaction=False)
+        for member in members:
+            pipe.hmget(member, ["id", "status", "closed_at", "updated_at", "created_at"])
+        expired = []
+        for row in cast(builtins.list[builtins.list[str | None]], pipe.execute()):
+            followup_id, status, closed_at, updated_at, created_at = row
+            if not followup_id or status != FollowupStatus.CLOSED.value:
+                continue
+            if float(closed_at or updated_at or created_at or "0") < cutoff:
+                expired.append(followup_id)
+        return expired
+
     def purge(self, followup_ids: Iterable[str]) -> int:
         """Delete follow-ups and take them off the queue (FollowupWork purges their notes)."""
         ids = list(followup_ids)
@@ -404,9 +426,15 @@ class FollowupWork:
         current = self._store.get(followup_id)
         if current is None or current.status == status.value:
             return
-        self._r.hset(
-            keys.followup(followup_id), mapping={"status": status.value, "updated_at": repr(now)}
-        )
+        pipe = self._r.pipeline()
+        key = keys.followup(followup_id)
+        pipe.hset(key, mapping={"status": status.value, "updated_at": repr(now)})
+        # The retention clock (FOLLOWUP_RETENTION_DAYS) runs from closing, and stops on reopening.
+        if status is FollowupStatus.CLOSED:
+            pipe.hset(key, "closed_at", repr(now))
+        else:
+            pipe.hdel(key, "closed_at")
+        pipe.execute()
         self.audit(followup_id, actor, "status", f"{current.status} -> {status.value}", now)
 
     def assign(self, followup_id: str, assignee: str, actor: str, now: float) -> None:

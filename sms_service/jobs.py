@@ -24,6 +24,7 @@ from rq import Queue, Retry
 from .intake import take_in
 from .logs import redact
 from .outbound.sending import send_once
+from .purge import purge_closed_followups
 from .services import get_services
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ SWEEP_JOB_ID = "sweep-pending-evaluations"
 SWEEP_EVERY = timedelta(seconds=60)
 #: A completed screening with no job this long after completion lost its enqueue.
 SWEEP_GRACE_SECONDS = 30
+RETENTION_JOB_ID = "purge-closed-followups"
+#: Closed follow-ups past FOLLOWUP_RETENTION_DAYS are deleted once a day.
+RETENTION_EVERY = timedelta(days=1)
 
 
 class JobFailedError(Exception):
@@ -173,3 +177,44 @@ def sweep_pending_evaluations() -> int:
         log.warning("re-enqueued %d evaluation(s) whose job was lost", requeued)
     schedule_sweep(services.queue)
     return requeued
+
+
+def ensure_retention(queue: Queue) -> None:
+    """Run the retention purge now unless its next daily run is already scheduled.
+
+    Restarting workers leaves a scheduled run where it is, so frequent deploys never put it off.
+    """
+    if RETENTION_JOB_ID in queue.scheduled_job_registry:
+        return
+    queue.enqueue_call(
+        purge_closed_followups_job,
+        job_id=RETENTION_JOB_ID,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        description="purge_closed_followups",
+    )
+
+
+def schedule_retention(queue: Queue) -> None:
+    """Schedule the next daily retention purge (one chain per queue: a fixed job id)."""
+    queue.enqueue_in(
+        RETENTION_EVERY,
+        purge_closed_followups_job,
+        job_id=RETENTION_JOB_ID,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        description="purge_closed_followups",
+    )
+
+
+def purge_closed_followups_job() -> dict[str, int]:
+    """Delete follow-ups closed longer than FOLLOWUP_RETENTION_DAYS ago; log counts only."""
+    services = get_services()
+    try:
+        counts = purge_closed_followups(services, time.time())
+    finally:
+        # A failed run must not end the daily chain.
+        schedule_retention(services.queue)
+    log.info(
+        "retention: deleted %s",
+        ", ".join(f"{count} {what}" for what, count in counts.items()),
+    )
+    return counts

@@ -85,6 +85,7 @@ if ARGV[11] ~= '' then
   redis.call('EXPIRE', KEYS[9], ARGV[9])
   if redis.call('HGET', KEYS[8], 'status') == 'closed' then
     redis.call('HSET', KEYS[8], 'status', 'new', 'updated_at', ARGV[7])
+    redis.call('HDEL', KEYS[8], 'closed_at')
     redis.call('RPUSH', KEYS[10], ARGV[12])
   end
 end
@@ -326,7 +327,12 @@ class ConversationStore:
         state = self.load(phone)
         ids = [*conversation_ids, *([state.conversation_id] if state is not None else [])]
         doomed = [keys.conversation(phone), keys.lock(phone), keys.thread(phone)]
-        for conversation_id in dict.fromkeys(ids):
+        return int(self._r.delete(*doomed)) + self.purge_screenings(ids)
+
+    def purge_screenings(self, conversation_ids: Iterable[str]) -> int:
+        """Delete these screenings' answers and Suggestions, and take them off the pending set."""
+        doomed = []
+        for conversation_id in dict.fromkeys(conversation_ids):
             doomed += [keys.screening(conversation_id), keys.suggestion(conversation_id)]
             self.mark_evaluated(conversation_id)
-        return int(self._r.delete(*doomed))
+        return int(self._r.delete(*doomed)) if doomed else 0

@@ -156,6 +156,7 @@ BAD_VALUES = [
     ("OUTBOUND_MPS", "inf", "must be a finite number, got 'inf'"),
     ("CONVERSATION_IDLE_DAYS", "-1", "must be greater than 0, got '-1'"),
     ("SCREENING_RETENTION_DAYS", "0", "must be greater than 0, got '0'"),
+    ("FOLLOWUP_RETENTION_DAYS", "0", "must be greater than 0, got '0'"),
     ("TRUSTED_PROXIES", "some", "must be a number, got 'some'"),
     ("TRUSTED_PROXIES", "-1", "must be greater than -1, got '-1'"),
     ("TRUSTED_PROXIES", "1.5", "must be a whole number"),

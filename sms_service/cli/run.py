@@ -106,7 +106,7 @@ def worker(
     burst: bool, maintenance_interval: int, job_monitoring_interval: int, heartbeat_grace: int
 ) -> None:
     """Run an RQ worker (with its scheduler) on the service's queue."""
-    from ..jobs import schedule_sweep, sweep_pending_evaluations
+    from ..jobs import ensure_retention, schedule_sweep, sweep_pending_evaluations
 
     # No webhook waits on the worker: it may wait out a slow Redis rather than fail a job.
     app = build_app(redis_timeouts=WORKER)
@@ -126,4 +126,5 @@ def worker(
             sweep_pending_evaluations()
         else:
             schedule_sweep(services.queue)
+            ensure_retention(services.queue)
         rq_worker.work(with_scheduler=True, burst=burst)

@@ -188,6 +188,10 @@ class TwilioSender:
         return None
 
 
+#: Dev mode's outbox forgets its texts a week after the last one (it holds phones and bodies).
+OUTBOX_TTL_SECONDS = 7 * 86400
+
+
 class OutboxSender:
     """Dev mode: keeps texts in a Redis list that `chat` and `outbox` show."""
 
@@ -201,6 +205,7 @@ class OutboxSender:
         pipe = self._r.pipeline()
         pipe.rpush(keys.OUTBOX, json.dumps(entry))
         pipe.ltrim(keys.OUTBOX, -1000, -1)
+        pipe.expire(keys.OUTBOX, OUTBOX_TTL_SECONDS)
         pipe.execute()
         return SentMessage(sid, DeliveryStatus.DELIVERED)
 
@@ -210,6 +215,17 @@ class OutboxSender:
             if entry["to"] == to and entry["body"] == body and entry["at"] >= since - 120:
                 return SentMessage(str(entry["sid"]), DeliveryStatus.DELIVERED)
         return None
+
+
+def purge_outbox(client: Redis, phone: str) -> int:
+    """Delete a phone's texts from the dev outbox; return how many."""
+    raw = cast(list[str], client.lrange(keys.OUTBOX, 0, -1))
+    doomed = [item for item in raw if json.loads(item)["to"] == phone]
+    pipe = client.pipeline()
+    for item in doomed:
+        pipe.lrem(keys.OUTBOX, 0, item)
+    pipe.execute()
+    return len(doomed)
 
 
 def read_outbox(client: Redis, phone: str | None = None) -> list[Mapping[str, Any]]:
