@@ -213,8 +213,7 @@ def purge_closed_followups_job() -> dict[str, int]:
     finally:
         # A failed run must not end the daily chain.
         schedule_retention(services.queue)
-    log.info(
-        "retention: deleted %s",
-        ", ".join(f"{count} {what}" for what, count in counts.items()),
-    )
+    expired = counts["expired follow-ups"]
+    deleted = sum(count for what, count in counts.items() if what != "expired follow-ups")
+    log.info("retention: deleted %d expired follow-up(s), %d key(s) in all", expired, deleted)
     return counts

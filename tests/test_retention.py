@@ -135,7 +135,7 @@ def test_the_daily_job_logs_counts_only_and_schedules_its_next_run(
         run_jobs(fast_app)
     assert services.followups.get(followup_id) is None
     lines = [r.getMessage() for r in caplog.records if r.name == "sms_service.jobs"]
-    assert any(line.startswith("retention: deleted 1 expired follow-ups") for line in lines)
+    assert any(line.startswith("retention: deleted 1 expired follow-up(s), ") for line in lines)
     assert not any(FAMILY[-4:] in line or followup_id in line for line in lines)
     assert jobs.RETENTION_JOB_ID in services.queue.scheduled_job_registry, "tomorrow's run"
     jobs.ensure_retention(services.queue)
