@@ -19,8 +19,9 @@ from flask import Flask
 from rq.job import JobStatus
 from twilio_api import FakeTwilio
 
-from sms_service.followups import result_message_id
-from sms_service.jobs import evaluation_job_id, send_job_id
+from sms_service.evaluator import Outcome, Priority, Suggestion
+from sms_service.followups import FollowupStatus, result_message_id
+from sms_service.jobs import RETENTION_JOB_ID, evaluation_job_id, send_job_id
 
 pytestmark = pytest.mark.slow
 
@@ -318,3 +319,36 @@ def test_twenty_completions_at_once_respect_outbound_mps(
     assert times[-1] - times[0] >= (20 - 1) * 1.1 / mps / 2, times
     assert len({m.to for m in twilio_api.messages}) == 20
     print(f"20 texts at {mps}/s took {times[-1] - times[0]:.1f} s")
+
+
+def test_a_starting_worker_purges_followups_closed_past_retention_and_schedules_tomorrow(
+    provider_app: Flask, workers: Workers
+) -> None:
+    number = "+15550100691"
+    conversation_id = complete(provider_app, number)
+    services = services_of(provider_app)
+    services.queue.empty()  # only the retention job matters here
+    followup_id = conversation_id
+    # Its evaluation is dropped: make the follow-up as it would, and close it 366 days ago.
+    screening = services.store.screening(conversation_id)
+    assert screening is not None
+    services.followups.create(
+        screening, Suggestion(Outcome.IEP, Priority.NORMAL, (), ()), time.time() - 400 * 86400
+    )
+    closed = time.time() - 366 * 86400
+    services.followup_work.set_status(followup_id, FollowupStatus.CLOSED, "s@o.test", closed)
+    workers.env["LOG_LEVEL"] = "INFO"
+    workers.start()
+    wait_for(
+        lambda: services.followups.get(followup_id) is None, 30, "the retention purge", workers
+    )
+    wait_for(
+        lambda: RETENTION_JOB_ID in services.queue.scheduled_job_registry,
+        30,
+        "tomorrow's run scheduled",
+        workers,
+    )
+    workers.stop()
+    logs = workers.logs()
+    assert "retention: deleted 1 expired follow-up(s)" in logs
+    assert number not in logs
