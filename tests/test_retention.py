@@ -35,6 +35,7 @@ from twilio_api import FakeTwilio
 from sms_service import jobs, keys
 from sms_service.cli import main
 from sms_service.followups import FollowupStatus, result_message_id
+from sms_service.health import HEALTH_TTL_SECONDS
 from sms_service.purge import purge_closed_followups
 
 DAY = 86400.0
@@ -234,6 +235,7 @@ def _lifetimes(settings_claim: float) -> list[tuple[str, float | str, str]]:
         (r"smss:status-parked:SM\w+", PARKED_TTL_SECONDS, "a callback before its sid"),
         (r"smss:send-claim:[\w-]+", settings_claim, "one send attempt's claim"),
         (r"smss:send-outcomes", NOTICE_MAX_AGE_SECONDS, "latest 20 outcomes (no phone)"),
+        (r"smss:health", HEALTH_TTL_SECONDS, "/healthz's write check"),
         (r"smss:rate:outbound", HOUR, "send-slot reservations (a backlog's worth at most)"),
         (r"smss:outbox", OUTBOX_TTL_SECONDS, "dev mode's outbox"),
         (r"smss:staff-session:[\w-]+", staff_idle, "a staff session"),
@@ -282,6 +284,7 @@ def test_after_a_whole_run_every_key_has_a_lifetime_the_table_allows(
             "/sms/status", data=form, headers={"X-Twilio-Signature": sign(status_url, form)}
         )
         assert response.status_code == 204
+    assert app.test_client().get("/healthz").status_code == 200  # its write check's key
     # An abandoned screening, an opt-out, a failed staff login.
     abandoned = Phone(app.test_client(), "+15550100774", sign_with=TEST_AUTH_TOKEN)
     for body in ["Hi", "1", "my son is 9"]:
