@@ -278,27 +278,6 @@ def _horses(worker: subprocess.Popen[bytes], workers: Workers) -> list[int]:
     return [pid for pid in _children(worker.pid) if str(pid) not in scheduler]
 
 
-def test_a_work_horse_killed_mid_send_still_sends_one_text(
-    redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
-) -> None:
-    # The provider takes the text, then the horse dies before it hears back.
-    app = slow_provider(redis_url, tmp_path, twilio_api, env)
-    conversation_id = complete(app, "+15550100608")
-    worker = workers.start()
-    wait_for(lambda: len(twilio_api.messages) == 1, 30, "the provider to take it", workers)
-    horses = _horses(worker, workers)
-    assert len(horses) == 1, "the worker forks one work horse for the job"
-    for pid in horses:
-        os.kill(pid, signal.SIGKILL)
-    killed_at = time.monotonic()
-
-    wait_for(lambda: sid_recorded(app, conversation_id), 90, "the retry to find the text", workers)
-    print(f"work horse killed: recovered in {time.monotonic() - killed_at:.1f} s")
-    wait_for(lambda: settled(app, conversation_id), 30, "the jobs to end", workers)
-    assert len(twilio_api.messages) == 1
-    assert followup_count(app) == 1
-
-
 def test_twenty_completions_at_once_respect_outbound_mps(
     redis_url: str, tmp_path: Path, twilio_api: FakeTwilio, workers: Workers, env: dict[str, str]
 ) -> None:
