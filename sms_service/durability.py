@@ -35,7 +35,8 @@ def check_durability(client: redis.Redis) -> None:
             "key is a lost opt-out; set maxmemory-policy noeviction",
             policy,
         )
-    log.info(
+    # Quiet when all is well: every CLI command builds the app, and its output is for people.
+    log.debug(
         "Redis persistence: appendonly %s, save %r; maxmemory-policy %s",
         appendonly or "?",
         save,

@@ -21,7 +21,7 @@ def test_the_embedded_redis_persists_by_rdb_and_never_evicts_so_the_dev_run_is_q
         assert client.config_get("save")["save"]  # RDB snapshots: what it says is true
         logger = logging.getLogger("sms_service.durability")
         logger.addHandler(caplog.handler)
-        caplog.set_level(logging.INFO, logger="sms_service.durability")
+        caplog.set_level(logging.DEBUG, logger="sms_service.durability")
         try:
             check_durability(client)
         finally:

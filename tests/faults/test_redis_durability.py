@@ -37,7 +37,7 @@ def startup_log(
 ) -> str:
     """Build apps against the server (as gunicorn's workers would) and return what they logged."""
     for _ in range(apps):
-        build_app(make_config(server.url, tmp_path, LOG_LEVEL="INFO"))
+        build_app(make_config(server.url, tmp_path, LOG_LEVEL="DEBUG"))
     return capsys.readouterr().err
 
 
