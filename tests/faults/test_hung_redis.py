@@ -11,6 +11,8 @@ from pathlib import Path
 
 from conftest import free_port, gunicorn_server, inbound_form, make_config
 
+from sms_service.breaker import OPEN_SECONDS
+
 from .conftest import Figure, RedisProcess
 
 #: The issue's bound: Twilio gives up at 15 s, and its fallback URL needs time of its own.
@@ -55,7 +57,7 @@ def test_a_hung_redis_gets_503_within_2_s_and_the_service_recovers_without_a_res
         try:
             first = burst(base)
             # Again once the fast-fail window has closed: each worker tries Redis afresh.
-            time.sleep(2.0)
+            time.sleep(OPEN_SECONDS + 0.5)
             second = burst(base)
         finally:
             own_redis.resume()
